@@ -1,0 +1,259 @@
+// The native half of the API families, and the one list of native functions the JS half sees as `native`.
+#include "api/natives.h"
+
+#include <openssl/rand.h>
+#include <unicode/uidna.h>
+
+#include <array>
+#include <cstring>
+
+#include "base/log.h"
+#include "engine/engine.h"
+#include "engine/platform.h"
+
+namespace islet::api {
+namespace {
+
+using engine::bind::Args;
+using engine::bind::check;
+using engine::bind::str;
+using engine::bind::throwRangeError;
+using engine::bind::throwTypeError;
+
+// ---- url: UTS #46 through ICU ----
+
+std::string idna(const std::string& host, bool toAscii, bool beStrict, bool* ok) {
+  uint32_t options = UIDNA_CHECK_BIDI | UIDNA_CHECK_CONTEXTJ | UIDNA_NONTRANSITIONAL_TO_ASCII |
+                     UIDNA_NONTRANSITIONAL_TO_UNICODE;
+  if (beStrict) options |= UIDNA_USE_STD3_RULES;
+  UErrorCode status = U_ZERO_ERROR;
+  UIDNA* uidna = uidna_openUTS46(options, &status);
+  if (U_FAILURE(status)) throw std::runtime_error("uidna_openUTS46 failed");
+  std::string out(host.size() * 4 + 64, '\0');
+  UIDNAInfo info = UIDNA_INFO_INITIALIZER;
+  int32_t n;
+  for (;;) {
+    status = U_ZERO_ERROR;
+    info = UIDNA_INFO_INITIALIZER;
+    n = toAscii ? uidna_nameToASCII_UTF8(uidna, host.data(), static_cast<int32_t>(host.size()), out.data(),
+                                         static_cast<int32_t>(out.size()), &info, &status)
+                : uidna_nameToUnicodeUTF8(uidna, host.data(), static_cast<int32_t>(host.size()), out.data(),
+                                          static_cast<int32_t>(out.size()), &info, &status);
+    if (status == U_BUFFER_OVERFLOW_ERROR) {
+      out.resize(n + 1);
+      continue;
+    }
+    break;
+  }
+  uidna_close(uidna);
+  uint32_t errors = info.errors;
+  // WHATWG URL: CheckHyphens=false, and VerifyDnsLength only when beStrict.
+  errors &= ~(UIDNA_ERROR_LEADING_HYPHEN | UIDNA_ERROR_TRAILING_HYPHEN | UIDNA_ERROR_HYPHEN_3_4);
+  if (!beStrict) {
+    errors &= ~(UIDNA_ERROR_EMPTY_LABEL | UIDNA_ERROR_LABEL_TOO_LONG | UIDNA_ERROR_DOMAIN_NAME_TOO_LONG);
+  }
+  *ok = U_SUCCESS(status) && errors == 0;
+  out.resize(n > 0 ? n : 0);
+  return out;
+}
+
+void domainToASCII(Args& args) {
+  bool ok;
+  std::string out = idna(args.string(0), true, args.boolean(1), &ok);
+  if (!ok) return args.returnNull();
+  args.returnString(out);
+}
+
+void domainToUnicode(Args& args) {
+  bool ok;
+  args.returnString(idna(args.string(0), false, false, &ok));
+}
+
+// ---- encoding ----
+
+// Length of the valid UTF-8 prefix of [p, end): stops at the first ill-formed sequence (WHATWG rules).
+size_t validUtf8Prefix(const uint8_t* p, size_t n) {
+  size_t i = 0;
+  while (i < n) {
+    uint8_t c = p[i];
+    if (c < 0x80) {
+      i++;
+      continue;
+    }
+    size_t need;
+    uint8_t lo = 0x80, hi = 0xBF;
+    if (c >= 0xC2 && c <= 0xDF) {
+      need = 1;
+    } else if (c >= 0xE0 && c <= 0xEF) {
+      need = 2;
+      if (c == 0xE0) lo = 0xA0;
+      if (c == 0xED) hi = 0x9F;
+    } else if (c >= 0xF0 && c <= 0xF4) {
+      need = 3;
+      if (c == 0xF0) lo = 0x90;
+      if (c == 0xF4) hi = 0x8F;
+    } else {
+      return i;
+    }
+    if (i + need >= n) return i;
+    if (p[i + 1] < lo || p[i + 1] > hi) return i;
+    for (size_t k = 2; k <= need; k++) {
+      if (p[i + k] < 0x80 || p[i + k] > 0xBF) return i;
+    }
+    i += need + 1;
+  }
+  return i;
+}
+
+void utf8Encode(Args& args) {
+  v8::Isolate* isolate = args.isolate();
+  v8::Local<v8::String> s = check(args[0]->ToString(args.context()));
+  size_t len = s->Utf8Length(isolate);
+  auto buffer = v8::ArrayBuffer::New(isolate, len);
+  s->WriteUtf8(isolate, static_cast<char*>(buffer->GetBackingStore()->Data()), static_cast<int>(len), nullptr,
+               v8::String::NO_NULL_TERMINATION | v8::String::REPLACE_INVALID_UTF8);
+  args.returnValue(v8::Uint8Array::New(buffer, 0, len));
+}
+
+void utf8EncodeInto(Args& args) {
+  v8::Isolate* isolate = args.isolate();
+  v8::Local<v8::String> s = check(args[0]->ToString(args.context()));
+  std::span<uint8_t> dest = args.bytes(1);
+  int read = 0;
+  int written = s->WriteUtf8(isolate, reinterpret_cast<char*>(dest.data()), static_cast<int>(dest.size()), &read,
+                             v8::String::NO_NULL_TERMINATION | v8::String::REPLACE_INVALID_UTF8);
+  v8::Local<v8::Value> pair[] = {v8::Integer::New(isolate, read), v8::Integer::New(isolate, written)};
+  args.returnValue(v8::Array::New(isolate, pair, 2));
+}
+
+void utf8Decode(Args& args) {
+  std::span<uint8_t> bytes = args.bytes(0);
+  bool fatal = args.boolean(1);
+  if (bytes.size() > static_cast<size_t>(v8::String::kMaxLength)) throwRangeError("Invalid string length");
+  if (fatal && validUtf8Prefix(bytes.data(), bytes.size()) != bytes.size()) return args.returnNull();
+  // V8's UTF-8 decoder replaces ill-formed sequences with U+FFFD following the Encoding Standard.
+  v8::Local<v8::String> out = check(v8::String::NewFromUtf8(args.isolate(), reinterpret_cast<const char*>(bytes.data()),
+                                                            v8::NewStringType::kNormal, static_cast<int>(bytes.size())));
+  args.returnValue(out);
+}
+
+// ---- crypto ----
+
+void randomFill(Args& args) {
+  std::span<uint8_t> bytes = args.bytes(0);
+  if (!bytes.empty() && RAND_bytes(bytes.data(), static_cast<int>(bytes.size())) != 1) {
+    throw std::runtime_error("RAND_bytes failed");
+  }
+  args.returnValue(args[0]);
+}
+
+void randomUUID(Args& args) {
+  std::array<uint8_t, 16> b;
+  if (RAND_bytes(b.data(), static_cast<int>(b.size())) != 1) throw std::runtime_error("RAND_bytes failed");
+  b[6] = (b[6] & 0x0F) | 0x40;
+  b[8] = (b[8] & 0x3F) | 0x80;
+  static const char kHex[] = "0123456789abcdef";
+  std::string out;
+  out.reserve(36);
+  for (size_t i = 0; i < b.size(); i++) {
+    if (i == 4 || i == 6 || i == 8 || i == 10) out += '-';
+    out += kHex[b[i] >> 4];
+    out += kHex[b[i] & 15];
+  }
+  args.returnString(out);
+}
+
+// ---- structuredClone ----
+
+class CloneDelegate final : public v8::ValueSerializer::Delegate {
+ public:
+  explicit CloneDelegate(v8::Isolate* isolate) : isolate_(isolate) {}
+  void ThrowDataCloneError(v8::Local<v8::String> message) override {
+    isolate_->ThrowException(makeDataCloneError(isolate_->GetCurrentContext(), message));
+  }
+  // DOMException lives in the JS half; a plain Error if it is missing.
+  v8::Local<v8::Value> makeDataCloneError(v8::Local<v8::Context> context, v8::Local<v8::String> message) {
+    v8::Local<v8::Value> ctor;
+    if (context->Global()->Get(context, str(isolate_, "DOMException")).ToLocal(&ctor) && ctor->IsFunction()) {
+      v8::Local<v8::Value> argv[] = {message, str(isolate_, "DataCloneError")};
+      v8::Local<v8::Object> e;
+      if (ctor.As<v8::Function>()->NewInstance(context, 2, argv).ToLocal(&e)) return e;
+    }
+    return v8::Exception::Error(message);
+  }
+
+ private:
+  v8::Isolate* isolate_;
+};
+
+void structuredClone(Args& args) {
+  v8::Isolate* isolate = args.isolate();
+  v8::Local<v8::Context> context = args.context();
+  CloneDelegate delegate(isolate);
+  v8::ValueSerializer serializer(isolate, &delegate);
+  serializer.WriteHeader();
+  if (serializer.WriteValue(context, args[0]).IsNothing()) return;  // DataCloneError pending
+  std::pair<uint8_t*, size_t> data = serializer.Release();
+  struct Free {
+    uint8_t* p;
+    ~Free() { free(p); }
+  } guard{data.first};
+  v8::ValueDeserializer deserializer(isolate, data.first, data.second);
+  if (deserializer.ReadHeader(context).IsNothing()) return;
+  v8::Local<v8::Value> out;
+  if (!deserializer.ReadValue(context).ToLocal(&out)) return;
+  args.returnValue(out);
+}
+
+// ---- console, timers, clock, dispatch: through the isolate's Host ----
+
+engine::Host& host(Args& args) { return *engine::Host::from(args.isolate()); }
+
+void consoleLog(Args& args) {
+  std::string level = args.string(0);
+  std::string message = args.string(1);
+  host(args).consoleLog(level, message);
+}
+
+void timerStart(Args& args) {
+  double delay = args.number(1);
+  if (!(delay >= 0)) delay = 0;
+  host(args).timerStart(args.uint32(0), delay, args.boolean(2));
+}
+
+void timerCancel(Args& args) { host(args).timerCancel(args.uint32(0)); }
+
+void now(Args& args) { args.returnNumber(engine::Clock::nowMs()); }
+void timeOrigin(Args& args) { args.returnNumber(host(args).timeOrigin()); }
+
+void fetchDone(Args& args) { host(args).fetchDone(args.uint32(0), args[1], args[2]); }
+
+void testReadFile(Args& args) {
+  Result<std::string> data = host(args).readTestFile(args.string(0));
+  if (!data.isOk()) engine::bind::throwError(data.status().message());
+  args.returnString(data.value());
+}
+
+constexpr engine::bind::NativeFunction kNatives[] = {
+    ISLET_NATIVE("domainToASCII", domainToASCII),
+    ISLET_NATIVE("domainToUnicode", domainToUnicode),
+    ISLET_NATIVE("utf8Encode", utf8Encode),
+    ISLET_NATIVE("utf8EncodeInto", utf8EncodeInto),
+    ISLET_NATIVE("utf8Decode", utf8Decode),
+    ISLET_NATIVE("randomFill", randomFill),
+    ISLET_NATIVE("randomUUID", randomUUID),
+    ISLET_NATIVE("structuredClone", structuredClone),
+    ISLET_NATIVE("log", consoleLog),
+    ISLET_NATIVE("timerStart", timerStart),
+    ISLET_NATIVE("timerCancel", timerCancel),
+    ISLET_NATIVE("now", now),
+    ISLET_NATIVE("timeOrigin", timeOrigin),
+    ISLET_NATIVE("fetchDone", fetchDone),
+    ISLET_NATIVE("testReadFile", testReadFile),
+};
+
+}  // namespace
+
+engine::ApiDefinition definition() { return {kNatives, scripts()}; }
+
+}  // namespace islet::api

@@ -1,0 +1,195 @@
+// islet: the command line. `islet dev PATH` serves one worker; `islet test FILE...` runs JS tests inside islet.
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+#include <signal.h>
+
+#include <boost/asio/io_context.hpp>
+#include <chrono>
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+#include <thread>
+
+#include "api/natives.h"
+#include "api/snapshot_blob.h"
+#include "base/log.h"
+#include "cli/project.h"
+#include "engine/platform.h"
+#include "server/dev_server.h"
+
+namespace islet::cli {
+namespace {
+
+namespace fs = std::filesystem;
+
+struct CommonLimits {
+  double cpuLimitMs = 50;
+  double wallLimitMs = 30'000;
+  size_t heapLimitMb = 128;
+  void add(CLI::App* app) {
+    app->add_option("--cpu-limit-ms", cpuLimitMs, "CPU time a request may use")->capture_default_str();
+    app->add_option("--wall-limit-ms", wallLimitMs, "wall time a request may take")->capture_default_str();
+    app->add_option("--heap-limit-mb", heapLimitMb, "heap per isolate")->capture_default_str();
+  }
+  runtime::WorkerLimits limits() const {
+    runtime::WorkerLimits l;
+    l.cpuMicrosPerRequest = static_cast<int64_t>(cpuLimitMs * 1000);
+    l.wallMsPerRequest = wallLimitMs;
+    l.heapBytes = heapLimitMb << 20;
+    return l;
+  }
+};
+
+std::atomic<bool> gStop{false};
+void onSignal(int) { gStop = true; }
+
+int dev(const engine::Engine& engine, const std::string& path, const std::string& listen, int port, int threads,
+        const CommonLimits& limits) {
+  auto project = loadProject(path);
+  if (!project.isOk()) {
+    fmt::print(stderr, "islet dev: {}\n", project.status().message());
+    return 1;
+  }
+  {
+    // Load once up front so a broken worker is reported now, not on the first request.
+    boost::asio::io_context io;
+    runtime::Worker::Options options;
+    options.limits = limits.limits();
+    auto check = runtime::Worker::load(engine, io, project->script, options);
+    if (!check.isOk()) {
+      fmt::print(stderr, "islet dev: {} failed to load:\n{}\n", project->script->name, check.status().message());
+      return 1;
+    }
+  }
+  server::DevServerOptions options;
+  options.address = listen;
+  options.port = static_cast<uint16_t>(port);
+  options.threads = threads;
+  options.limits = limits.limits();
+  server::DevServer server(engine, options);
+  server.setScript(project->script);
+  Status s = server.start();
+  if (!s.isOk()) {
+    fmt::print(stderr, "islet dev: {}\n", s.message());
+    return 1;
+  }
+  auto ep = server.endpoint();
+  std::string host = ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
+  fmt::print("islet dev: serving {} at http://{}:{}/\n", project->script->name, host, ep.port());
+  std::fflush(stdout);
+
+  signal(SIGINT, onSignal);
+  signal(SIGTERM, onSignal);
+  std::string seen = fingerprint(project->files);
+  std::vector<fs::path> files = project->files;
+  while (!gStop) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(200));
+    std::string now = fingerprint(files);
+    if (now == seen) continue;
+    seen = now;
+    auto reloaded = loadProject(path);
+    if (!reloaded.isOk()) {
+      log::error("reload failed, still serving the previous version: {}", reloaded.status().message());
+      continue;
+    }
+    files = reloaded->files;
+    seen = fingerprint(files);
+    boost::asio::io_context io;
+    runtime::Worker::Options workerOptions;
+    workerOptions.limits = limits.limits();
+    auto check = runtime::Worker::load(engine, io, reloaded->script, workerOptions);
+    if (!check.isOk()) {
+      log::error("reload failed, still serving the previous version:\n{}", check.status().message());
+      continue;
+    }
+    server.setScript(reloaded->script);
+    log::info("reloaded {}", reloaded->script->name);
+  }
+  server.stop();
+  return 0;
+}
+
+Result<std::string> readFile(const std::string& p) {
+  std::ifstream in(p, std::ios::binary);
+  if (!in) return Status::notFound(fmt::format("cannot read {}", p));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+int test(const engine::Engine& engine, const std::vector<std::string>& files, const std::string& harness,
+         const std::string& shared, const CommonLimits& limits) {
+  auto harnessSource = readFile(harness);
+  if (!harnessSource.isOk()) {
+    fmt::print(stderr, "islet test: {}\n", harnessSource.status().message());
+    return 2;
+  }
+  int failedFiles = 0;
+  for (const auto& file : files) {
+    auto source = readFile(file);
+    if (!source.isOk()) {
+      fmt::print(stderr, "islet test: {}\n", source.status().message());
+      return 2;
+    }
+    auto script = std::make_shared<runtime::Script>();
+    script->name = fs::path(file).filename().string();
+    script->syntax = runtime::ScriptSyntax::kServiceWorker;
+    script->modules.push_back({"harness.js", harnessSource.value(), engine::ModuleKind::kEsModule});
+    boost::asio::io_context io;
+    runtime::Worker::Options options;
+    options.testMode = true;
+    options.testDataRoot = shared;
+    options.limits = limits.limits();
+    auto worker = runtime::Worker::load(engine, io, script, options);
+    if (!worker.isOk()) {
+      fmt::print(stderr, "islet test: {}\n", worker.status().message());
+      return 2;
+    }
+    int failures = -1;
+    worker.value()->runTests(file, source.value(), [&](int f) { failures = f; });
+    while (failures < 0 && io.run_one() > 0) {
+    }
+    if (failures != 0) failedFiles++;
+  }
+  return failedFiles == 0 ? 0 : 1;
+}
+
+}  // namespace
+}  // namespace islet::cli
+
+int main(int argc, char** argv) {
+  using namespace islet;
+  CLI::App app{"islet: a multi-tenant runtime for JavaScript and WebAssembly workers"};
+  app.require_subcommand(1);
+  std::string logLevel = "info";
+  app.add_option("--log-level", logLevel, "debug, info, warn or error")->capture_default_str();
+
+  auto* devCmd = app.add_subcommand("dev", "serve one worker and reload it when its files change");
+  std::string devPath, listen = "127.0.0.1";
+  int port = 8787, threads = 0;
+  cli::CommonLimits limits;
+  devCmd->add_option("path", devPath, "a worker file, or a folder with wrangler.toml or index.js")->required();
+  devCmd->add_option("--port", port, "port (0 picks a free one)")->capture_default_str();
+  devCmd->add_option("--listen", listen, "address to listen on")->capture_default_str();
+  devCmd->add_option("--threads", threads, "event-loop threads (default: one per core)");
+  limits.add(devCmd);
+
+  auto* testCmd = app.add_subcommand("test", "run JS test files inside islet");
+  std::vector<std::string> testFiles;
+  std::string harness, shared;
+  testCmd->add_option("files", testFiles, "test files")->required();
+  testCmd->add_option("--harness", harness, "the harness script")->required();
+  testCmd->add_option("--shared", shared, "folder that loadTestData() reads from");
+  limits.add(testCmd);
+
+  CLI11_PARSE(app, argc, argv);
+  if (logLevel == "debug") log::setLevel(log::Level::kDebug);
+  if (logLevel == "warn") log::setLevel(log::Level::kWarn);
+  if (logLevel == "error") log::setLevel(log::Level::kError);
+
+  engine::initialize();
+  engine::Engine engine(api::definition(), api::snapshotBlob());
+  if (*devCmd) return cli::dev(engine, devPath, listen, port, threads, limits);
+  if (*testCmd) return cli::test(engine, testFiles, harness, shared, limits);
+  return 2;
+}

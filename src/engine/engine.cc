@@ -1,0 +1,178 @@
+#include "engine/engine.h"
+
+#include <fmt/format.h>
+
+#include "base/log.h"
+
+namespace islet::engine {
+namespace {
+
+constexpr uint32_t kHostSlot = 0;
+constexpr size_t kInternalDataIndex = 0;
+
+// Runs one API file (a script evaluating to `function (g, native, internal)`) in `context`.
+Status runApiScript(v8::Isolate* isolate, v8::Local<v8::Context> context, const EmbeddedScript& script,
+                    v8::Local<v8::Object> native, v8::Local<v8::Object> internal) {
+  v8::TryCatch tryCatch(isolate);
+  v8::Local<v8::String> source;
+  if (!v8::String::NewFromUtf8(isolate, script.source, v8::NewStringType::kNormal, static_cast<int>(script.length))
+           .ToLocal(&source)) {
+    return Status::internal(fmt::format("{}: source too large", script.name));
+  }
+  v8::ScriptOrigin origin(isolate, bind::str(isolate, fmt::format("islet:{}", script.name)));
+  v8::Local<v8::Script> compiled;
+  v8::Local<v8::Value> fn;
+  if (!v8::Script::Compile(context, source, &origin).ToLocal(&compiled) || !compiled->Run(context).ToLocal(&fn)) {
+    return Status::internal(describeException(isolate, tryCatch));
+  }
+  if (!fn->IsFunction()) return Status::internal(fmt::format("{}: does not evaluate to a function", script.name));
+  v8::Local<v8::Value> args[] = {context->Global(), native, internal};
+  if (fn.As<v8::Function>()->Call(context, v8::Undefined(isolate), 3, args).IsEmpty()) {
+    return Status::internal(describeException(isolate, tryCatch));
+  }
+  return Status::ok();
+}
+
+void appendLocation(v8::Isolate* isolate, v8::Local<v8::Message> message, std::string& out) {
+  if (message.IsEmpty()) return;
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  std::string file = bind::toUtf8(isolate, message->GetScriptResourceName());
+  int line = message->GetLineNumber(context).FromMaybe(0);
+  int column = message->GetStartColumn(context).FromMaybe(-1) + 1;
+  out += fmt::format("\n    at {}:{}:{}", file, line, column);
+}
+
+}  // namespace
+
+Host* Host::from(v8::Isolate* isolate) { return static_cast<Host*>(isolate->GetData(kHostSlot)); }
+
+std::vector<intptr_t> externalReferences(const ApiDefinition& api) {
+  std::vector<intptr_t> refs;
+  for (const auto& n : api.natives) refs.push_back(reinterpret_cast<intptr_t>(n.callback));
+  refs.push_back(0);
+  return refs;
+}
+
+std::string describeValue(v8::Isolate* isolate, v8::Local<v8::Value> exception) {
+  v8::TryCatch inner(isolate);  // a throwing getter on the error must not escape from here
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  if (exception->IsObject()) {
+    v8::Local<v8::Value> stack;
+    if (exception.As<v8::Object>()->Get(context, bind::str(isolate, "stack")).ToLocal(&stack) && stack->IsString()) {
+      std::string s = bind::toUtf8(isolate, stack);
+      if (!s.empty()) return s;
+    }
+  }
+  v8::Local<v8::String> text;
+  if (exception->ToString(context).ToLocal(&text)) {
+    std::string s(text->Utf8Length(isolate), '\0');
+    text->WriteUtf8(isolate, s.data(), static_cast<int>(s.size()), nullptr, v8::String::NO_NULL_TERMINATION);
+    return s;
+  }
+  return "(an exception that cannot be printed)";
+}
+
+std::string describeException(v8::Isolate* isolate, const v8::TryCatch& tryCatch) {
+  if (tryCatch.HasTerminated()) return "execution terminated";
+  if (!tryCatch.HasCaught()) return "unknown error";
+  std::string out;
+  try {
+    out = describeValue(isolate, tryCatch.Exception());
+    v8::Local<v8::Value> exception = tryCatch.Exception();
+    // A stack already names the location; a non-Error throw (`throw "x"`) or a SyntaxError needs it added.
+    bool hasStack = exception->IsNativeError() && out.find("\n    at ") != std::string::npos;
+    if (!hasStack) appendLocation(isolate, tryCatch.Message(), out);
+  } catch (const bind::PendingException&) {
+    out = "(an exception that cannot be printed)";
+  }
+  return out;
+}
+
+Result<std::string> Engine::buildSnapshot(const ApiDefinition& api) {
+  std::vector<intptr_t> refs = externalReferences(api);
+  v8::SnapshotCreator creator(refs.data());
+  v8::Isolate* isolate = creator.GetIsolate();
+  {
+    v8::HandleScope scope(isolate);
+    v8::Local<v8::Context> context = v8::Context::New(isolate);
+    v8::Context::Scope contextScope(context);
+    v8::Local<v8::Object> native = v8::Object::New(isolate);
+    for (const auto& n : api.natives) {
+      auto fn = v8::FunctionTemplate::New(isolate, n.callback, {}, {}, 0, v8::ConstructorBehavior::kThrow)
+                    ->GetFunction(context)
+                    .ToLocalChecked();
+      fn->SetName(bind::str(isolate, n.name));
+      native->Set(context, bind::str(isolate, n.name), fn).Check();
+    }
+    v8::Local<v8::Object> internal = v8::Object::New(isolate);
+    for (const auto& script : api.scripts) {
+      Status s = runApiScript(isolate, context, script, native, internal);
+      if (!s.isOk()) return s;
+    }
+    size_t index = creator.AddData(context, internal);
+    if (index != kInternalDataIndex) return Status::internal("unexpected snapshot data index");
+    creator.SetDefaultContext(context);
+  }
+  v8::StartupData blob = creator.CreateBlob(v8::SnapshotCreator::FunctionCodeHandling::kKeep);
+  if (blob.data == nullptr) return Status::internal("V8 could not create the snapshot");
+  std::string out(blob.data, blob.raw_size);
+  delete[] blob.data;
+  return out;
+}
+
+Engine::Engine(const ApiDefinition& api, std::string_view snapshot) : externalReferences_(externalReferences(api)) {
+  blob_.data = snapshot.data();
+  blob_.raw_size = static_cast<int>(snapshot.size());
+}
+
+size_t Isolate::nearHeapLimit(void* data, size_t current, size_t initial) {
+  auto* self = static_cast<Isolate*>(data);
+  self->heapLimitReached_ = true;
+  self->isolate_->TerminateExecution();
+  log::warn("isolate reached its heap limit ({} MB): terminating it", initial >> 20);
+  // Room for the termination to unwind; the isolate is discarded afterwards.
+  return current + (16u << 20);
+}
+
+Result<std::unique_ptr<Isolate>> Engine::newIsolate(Host* host, const IsolateOptions& options) const {
+  std::unique_ptr<Isolate> self(new Isolate());
+  self->allocator_.reset(v8::ArrayBuffer::Allocator::NewDefaultAllocator());
+  v8::Isolate::CreateParams params;
+  params.snapshot_blob = &blob_;
+  params.external_references = externalReferences_.data();
+  params.array_buffer_allocator = self->allocator_.get();
+  params.constraints.ConfigureDefaultsFromHeapSize(0, options.heapLimitBytes);
+  v8::Isolate* isolate = v8::Isolate::New(params);
+  if (isolate == nullptr) return Status::internal("V8 could not create an isolate");
+  self->isolate_ = isolate;
+  isolate->SetData(kHostSlot, host);
+  isolate->AddNearHeapLimitCallback(&Isolate::nearHeapLimit, self.get());
+  {
+    v8::HandleScope scope(isolate);
+    v8::Local<v8::Context> context = v8::Context::New(isolate);
+    if (context.IsEmpty()) return Status::internal("V8 could not restore the context");
+    context->AllowCodeGenerationFromStrings(false);
+    v8::Local<v8::Object> internal;
+    if (!context->GetDataFromSnapshotOnce<v8::Object>(kInternalDataIndex).ToLocal(&internal)) {
+      return Status::internal("the snapshot holds no internal object");
+    }
+    self->context_.Reset(isolate, context);
+    self->internal_.Reset(isolate, internal);
+  }
+  return self;
+}
+
+Isolate::~Isolate() {
+  if (isolate_ == nullptr) return;
+  internal_.Reset();
+  context_.Reset();
+  isolate_->Dispose();
+}
+
+v8::Local<v8::Function> Isolate::internalFunction(std::string_view name) const {
+  v8::Local<v8::Value> v;
+  if (!internal()->Get(context(), bind::str(isolate_, name)).ToLocal(&v) || !v->IsFunction()) return {};
+  return v.As<v8::Function>();
+}
+
+}  // namespace islet::engine

@@ -1,0 +1,115 @@
+// Engine: the process-wide V8 setup islet runs on, and the isolates made from islet's startup snapshot.
+//
+// The snapshot holds the whole global scope a worker sees (every api/ JS file already run), so creating an
+// isolate + context is a deserialisation, not a re-run of the API code. The snapshot is built at build time by
+// the islet_snapshot tool (Engine::buildSnapshot) and linked into the binary; an Engine made from the same
+// ApiDefinition restores it. One Engine per process, created on the main thread before any event loop starts;
+// after that it is read-only and shared by every thread.
+#pragma once
+
+#include <v8.h>
+
+#include <memory>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+#include "engine/bind/bind.h"
+
+namespace islet::engine {
+
+// A JS file compiled into the snapshot (see api/README.md for its shape).
+struct EmbeddedScript {
+  const char* name;
+  const char* source;
+  size_t length;
+};
+
+// Everything the API layer contributes: its native functions and JS files, in load order.
+struct ApiDefinition {
+  std::span<const bind::NativeFunction> natives;
+  std::span<const EmbeddedScript> scripts;
+};
+
+// What an isolate asks of whoever runs it (the runtime's Worker). Called on the isolate's thread only.
+class Host {
+ public:
+  virtual ~Host() = default;
+  // One console line; level is debug, log, info, warn or error.
+  virtual void consoleLog(std::string_view level, std::string_view message) = 0;
+  virtual void timerStart(uint32_t id, double delayMs, bool repeat) = 0;
+  virtual void timerCancel(uint32_t id) = 0;
+  // The handler's outcome for request `id`: `parts` is internal.responseParts(response), or empty with
+  // `error` set when the handler threw or returned a non-Response.
+  virtual void fetchDone(uint32_t id, v8::Local<v8::Value> parts, v8::Local<v8::Value> error) = 0;
+  // ms since the epoch when this isolate's worker started (performance.timeOrigin).
+  virtual double timeOrigin() const = 0;
+  // Test data for `islet test` (a path below shared/); other hosts refuse.
+  virtual Result<std::string> readTestFile(std::string_view path) {
+    return Status::permissionDenied("not available");
+  }
+
+  // The Host of the isolate running now.
+  static Host* from(v8::Isolate* isolate);
+};
+
+struct IsolateOptions {
+  size_t heapLimitBytes = 128u << 20;
+};
+
+class Engine;
+
+// One V8 isolate with its single context, restored from the snapshot. Owned by one thread.
+class Isolate {
+ public:
+  ~Isolate();
+  Isolate(const Isolate&) = delete;
+  Isolate& operator=(const Isolate&) = delete;
+
+  v8::Isolate* v8() const { return isolate_; }
+  v8::Local<v8::Context> context() const { return context_.Get(isolate_); }
+  // The `internal` object the API JS files share; never reachable from worker code.
+  v8::Local<v8::Object> internal() const { return internal_.Get(isolate_); }
+  // internal[name] as a function, or an empty handle.
+  v8::Local<v8::Function> internalFunction(std::string_view name) const;
+  // True once the isolate hit its heap limit: its worker must be discarded.
+  bool heapLimitReached() const { return heapLimitReached_; }
+
+ private:
+  friend class Engine;
+  Isolate() = default;
+  static size_t nearHeapLimit(void* data, size_t current, size_t initial);
+
+  std::unique_ptr<v8::ArrayBuffer::Allocator> allocator_;
+  v8::Isolate* isolate_ = nullptr;
+  v8::Global<v8::Context> context_;
+  v8::Global<v8::Object> internal_;
+  bool heapLimitReached_ = false;
+};
+
+class Engine {
+ public:
+  // Builds a startup snapshot blob from `api`. Fails with the JS error if an API file throws.
+  static Result<std::string> buildSnapshot(const ApiDefinition& api);
+
+  // `snapshot` must have been built from the same `api`; both must outlive the Engine.
+  Engine(const ApiDefinition& api, std::string_view snapshot);
+
+  // A fresh isolate whose Host is `host` (not owned; must outlive the isolate).
+  Result<std::unique_ptr<Isolate>> newIsolate(Host* host, const IsolateOptions& options) const;
+
+ private:
+  std::vector<intptr_t> externalReferences_;
+  mutable v8::StartupData blob_;  // V8 takes a non-const pointer but does not write it
+};
+
+// External references for `api`: every native callback, in a stable order, null-terminated.
+std::vector<intptr_t> externalReferences(const ApiDefinition& api);
+
+// "Uncaught TypeError: msg\n    at f (file.js:3:9)" for the exception in `tryCatch`.
+std::string describeException(v8::Isolate* isolate, const v8::TryCatch& tryCatch);
+// The same for an exception value (e.g. a promise's rejection reason).
+std::string describeValue(v8::Isolate* isolate, v8::Local<v8::Value> exception);
+
+}  // namespace islet::engine

@@ -1,0 +1,201 @@
+#include "engine/modules.h"
+
+#include <fmt/format.h>
+
+#include <unordered_map>
+
+namespace islet::engine {
+namespace {
+
+// The graph being instantiated on this thread; instantiation is synchronous, so one slot suffices.
+struct Graph {
+  const std::vector<ModuleSource>* sources;
+  std::unordered_map<std::string, v8::Global<v8::Module>> byName;
+  std::unordered_map<int, std::string> nameByHash;  // v8::Module::GetIdentityHash → name
+  std::string error;
+};
+thread_local Graph* tGraph = nullptr;
+
+const ModuleSource* findSource(const Graph& g, const std::string& name) {
+  for (const auto& m : *g.sources) {
+    if (m.name == name) return &m;
+  }
+  return nullptr;
+}
+
+v8::MaybeLocal<v8::Value> syntheticEvaluate(v8::Local<v8::Context> context, v8::Local<v8::Module> module);
+
+v8::MaybeLocal<v8::Module> compile(v8::Isolate* isolate, Graph& g, const ModuleSource& src) {
+  auto it = g.byName.find(src.name);
+  if (it != g.byName.end()) return it->second.Get(isolate);
+  v8::Local<v8::Module> module;
+  if (src.kind == ModuleKind::kEsModule) {
+    v8::Local<v8::String> code;
+    if (!v8::String::NewFromUtf8(isolate, src.source.data(), v8::NewStringType::kNormal,
+                                 static_cast<int>(src.source.size()))
+             .ToLocal(&code)) {
+      g.error = fmt::format("{}: module too large", src.name);
+      return {};
+    }
+    v8::ScriptOrigin origin(isolate, bind::str(isolate, src.name), 0, 0, false, -1, v8::Local<v8::Value>(), false,
+                            false, true);
+    v8::ScriptCompiler::Source source(code, origin);
+    if (!v8::ScriptCompiler::CompileModule(isolate, &source).ToLocal(&module)) return {};
+  } else {
+    std::vector<v8::Local<v8::String>> exports = {bind::str(isolate, "default")};
+    module = v8::Module::CreateSyntheticModule(isolate, bind::str(isolate, src.name), exports, &syntheticEvaluate);
+  }
+  g.byName.emplace(src.name, v8::Global<v8::Module>(isolate, module));
+  g.nameByHash.emplace(module->GetIdentityHash(), src.name);
+  return module;
+}
+
+v8::MaybeLocal<v8::Value> syntheticEvaluate(v8::Local<v8::Context> context, v8::Local<v8::Module> module) {
+  v8::Isolate* isolate = context->GetIsolate();
+  Graph& g = *tGraph;
+  const ModuleSource* src = findSource(g, g.nameByHash[module->GetIdentityHash()]);
+  v8::Local<v8::Value> value;
+  switch (src->kind) {
+    case ModuleKind::kText:
+      if (!v8::String::NewFromUtf8(isolate, src->source.data(), v8::NewStringType::kNormal,
+                                   static_cast<int>(src->source.size()))
+               .ToLocal(&value)) {
+        return {};
+      }
+      break;
+    case ModuleKind::kData: {
+      auto buffer = v8::ArrayBuffer::New(isolate, src->source.size());
+      memcpy(buffer->GetBackingStore()->Data(), src->source.data(), src->source.size());
+      value = buffer;
+      break;
+    }
+    case ModuleKind::kJson: {
+      v8::Local<v8::String> text;
+      if (!v8::String::NewFromUtf8(isolate, src->source.data(), v8::NewStringType::kNormal,
+                                   static_cast<int>(src->source.size()))
+               .ToLocal(&text) ||
+          !v8::JSON::Parse(context, text).ToLocal(&value)) {
+        return {};
+      }
+      break;
+    }
+    case ModuleKind::kEsModule: return {};
+  }
+  if (module->SetSyntheticModuleExport(isolate, bind::str(isolate, "default"), value).IsNothing()) return {};
+  v8::Local<v8::Promise::Resolver> resolver;
+  if (!v8::Promise::Resolver::New(context).ToLocal(&resolver)) return {};
+  resolver->Resolve(context, v8::Undefined(isolate)).Check();
+  return resolver->GetPromise();
+}
+
+v8::MaybeLocal<v8::Module> resolve(v8::Local<v8::Context> context, v8::Local<v8::String> specifier,
+                                   v8::Local<v8::FixedArray>, v8::Local<v8::Module> referrer) {
+  v8::Isolate* isolate = context->GetIsolate();
+  Graph& g = *tGraph;
+  std::string spec = bind::toUtf8(isolate, specifier);
+  const std::string& from = g.nameByHash[referrer->GetIdentityHash()];
+  std::string name = resolveModuleName(from, spec);
+  const ModuleSource* src = name.empty() ? nullptr : findSource(g, name);
+  if (src == nullptr) {
+    std::string message = fmt::format("No such module \"{}\", imported from \"{}\"", spec, from);
+    isolate->ThrowException(v8::Exception::Error(bind::newString(isolate, message)));
+    return {};
+  }
+  return compile(isolate, g, *src);
+}
+
+}  // namespace
+
+std::string resolveModuleName(std::string_view referrer, std::string_view specifier) {
+  std::string_view spec = specifier;
+  std::vector<std::string> parts;
+  if (spec.starts_with("./") || spec.starts_with("../")) {
+    size_t slash = referrer.rfind('/');
+    std::string_view dir = slash == std::string_view::npos ? std::string_view() : referrer.substr(0, slash);
+    size_t start = 0;
+    while (start < dir.size()) {
+      size_t end = dir.find('/', start);
+      if (end == std::string_view::npos) end = dir.size();
+      parts.emplace_back(dir.substr(start, end - start));
+      start = end + 1;
+    }
+  } else if (spec.starts_with("/")) {
+    spec.remove_prefix(1);
+  }
+  size_t start = 0;
+  while (start <= spec.size()) {
+    size_t end = spec.find('/', start);
+    if (end == std::string_view::npos) end = spec.size();
+    std::string_view part = spec.substr(start, end - start);
+    if (part == "..") {
+      if (parts.empty()) return {};
+      parts.pop_back();
+    } else if (!part.empty() && part != ".") {
+      parts.emplace_back(part);
+    }
+    start = end + 1;
+  }
+  std::string out;
+  for (const auto& p : parts) {
+    if (!out.empty()) out += '/';
+    out += p;
+  }
+  return out;
+}
+
+Status evaluateModules(Isolate& isolate, const std::vector<ModuleSource>& modules, const std::string& mainName,
+                       v8::Local<v8::Object>* out) {
+  v8::Isolate* iso = isolate.v8();
+  v8::Local<v8::Context> context = isolate.context();
+  Graph graph{&modules, {}, {}, {}};
+  Graph* saved = tGraph;
+  tGraph = &graph;
+  struct Restore {
+    Graph* saved;
+    ~Restore() { tGraph = saved; }
+  } restore{saved};
+
+  v8::TryCatch tryCatch(iso);
+  const ModuleSource* main = findSource(graph, mainName);
+  if (main == nullptr) return Status::invalidArgument(fmt::format("main module \"{}\" is not among the modules", mainName));
+  v8::Local<v8::Module> module;
+  if (!compile(iso, graph, *main).ToLocal(&module)) {
+    if (!graph.error.empty()) return Status::invalidArgument(graph.error);
+    return Status::invalidArgument(describeException(iso, tryCatch));
+  }
+  if (module->InstantiateModule(context, &resolve).IsNothing()) {
+    return Status::invalidArgument(describeException(iso, tryCatch));
+  }
+  v8::Local<v8::Value> result;
+  if (!module->Evaluate(context).ToLocal(&result)) return Status::invalidArgument(describeException(iso, tryCatch));
+  iso->PerformMicrotaskCheckpoint();
+  if (tryCatch.HasTerminated()) return Status::invalidArgument("execution terminated");
+  if (module->GetStatus() == v8::Module::kErrored) {
+    return Status::invalidArgument(describeValue(iso, module->GetException()));
+  }
+  if (result->IsPromise() && result.As<v8::Promise>()->State() == v8::Promise::kPending) {
+    return Status::invalidArgument("top-level await did not settle: a worker's top level cannot wait on I/O");
+  }
+  *out = module->GetModuleNamespace().As<v8::Object>();
+  return Status::ok();
+}
+
+Status runClassicScript(Isolate& isolate, const std::string& name, const std::string& source) {
+  v8::Isolate* iso = isolate.v8();
+  v8::Local<v8::Context> context = isolate.context();
+  v8::TryCatch tryCatch(iso);
+  v8::Local<v8::String> code;
+  if (!v8::String::NewFromUtf8(iso, source.data(), v8::NewStringType::kNormal, static_cast<int>(source.size()))
+           .ToLocal(&code)) {
+    return Status::invalidArgument(fmt::format("{}: script too large", name));
+  }
+  v8::ScriptOrigin origin(iso, bind::str(iso, name));
+  v8::Local<v8::Script> script;
+  if (!v8::Script::Compile(context, code, &origin).ToLocal(&script) || script->Run(context).IsEmpty()) {
+    return Status::invalidArgument(describeException(iso, tryCatch));
+  }
+  iso->PerformMicrotaskCheckpoint();
+  return Status::ok();
+}
+
+}  // namespace islet::engine

@@ -1,0 +1,77 @@
+#include "engine/platform.h"
+
+#include <libplatform/libplatform.h>
+#include <v8-initialization.h>
+
+#include <chrono>
+#include <cstring>
+#include <mutex>
+
+namespace islet::engine {
+namespace {
+
+thread_local double tFrozenMs = 0;
+
+class IsletPlatform final : public v8::Platform {
+ public:
+  explicit IsletPlatform(std::unique_ptr<v8::Platform> inner) : inner_(std::move(inner)) {}
+
+  v8::PageAllocator* GetPageAllocator() override { return inner_->GetPageAllocator(); }
+  int NumberOfWorkerThreads() override { return inner_->NumberOfWorkerThreads(); }
+  std::shared_ptr<v8::TaskRunner> GetForegroundTaskRunner(v8::Isolate* isolate) override {
+    return inner_->GetForegroundTaskRunner(isolate);
+  }
+  void CallOnWorkerThread(std::unique_ptr<v8::Task> task) override { inner_->CallOnWorkerThread(std::move(task)); }
+  void CallDelayedOnWorkerThread(std::unique_ptr<v8::Task> task, double delay) override {
+    inner_->CallDelayedOnWorkerThread(std::move(task), delay);
+  }
+  bool IdleTasksEnabled(v8::Isolate* isolate) override { return inner_->IdleTasksEnabled(isolate); }
+  std::unique_ptr<v8::JobHandle> PostJob(v8::TaskPriority priority, std::unique_ptr<v8::JobTask> job) override {
+    return inner_->PostJob(priority, std::move(job));
+  }
+  double MonotonicallyIncreasingTime() override { return inner_->MonotonicallyIncreasingTime(); }
+  double CurrentClockTimeMillis() override { return Clock::nowMs(); }
+  v8::TracingController* GetTracingController() override { return inner_->GetTracingController(); }
+
+  v8::Platform* inner() { return inner_.get(); }
+
+ private:
+  std::unique_ptr<v8::Platform> inner_;
+};
+
+IsletPlatform* gPlatform = nullptr;
+
+}  // namespace
+
+double Clock::realMs() {
+  using namespace std::chrono;
+  return duration_cast<microseconds>(system_clock::now().time_since_epoch()).count() / 1000.0;
+}
+
+double Clock::nowMs() { return tFrozenMs != 0 ? tFrozenMs : realMs(); }
+
+void Clock::advance() {
+  // Whole milliseconds, as Workers' Date.now() gives: a finer clock is a timer for side channels.
+  double now = static_cast<double>(static_cast<int64_t>(realMs()));
+  if (now > tFrozenMs) tFrozenMs = now;
+}
+
+void initialize(const PlatformOptions& options) {
+  static std::once_flag once;
+  std::call_once(once, [&] {
+    const char* flags =
+        "--no-harmony-sharedarraybuffer --no-experimental-wasm-threads "
+        "--disallow-code-generation-from-strings";
+    v8::V8::SetFlagsFromString(flags, std::strlen(flags));
+    auto inner = v8::platform::NewDefaultPlatform(options.workerThreads,
+                                                  v8::platform::IdleTaskSupport::kDisabled,
+                                                  v8::platform::InProcessStackDumping::kDisabled);
+    gPlatform = new IsletPlatform(std::move(inner));
+    v8::V8::InitializePlatform(gPlatform);
+    v8::V8::Initialize();
+  });
+}
+
+v8::Platform* innerPlatform() { return gPlatform ? gPlatform->inner() : nullptr; }
+
+}  // namespace islet::engine

@@ -1,0 +1,37 @@
+// The V8 platform as islet runs it, and islet's clock.
+//
+// islet wraps V8's default platform so that the wall clock V8 reports to JS (Date.now(), new Date()) is
+// islet's Clock: frozen while a worker's code runs and advanced only when the event loop delivers I/O, as on
+// Cloudflare Workers. That denies a tenant a high-resolution timer for side-channel attacks.
+//
+// initialize() is called once per process, before any isolate exists, from the main thread.
+#pragma once
+
+#include <v8-platform.h>
+
+#include <memory>
+
+namespace islet::engine {
+
+// Per-thread frozen clock. Each event-loop thread calls Clock::advance() when it delivers an event to JS.
+class Clock {
+ public:
+  // ms since the epoch as JS sees it on this thread: the last advance(), or real time if never advanced.
+  static double nowMs();
+  // Moves this thread's clock to the real time now.
+  static void advance();
+  // The real wall clock, for islet's own use (metering, logs). Never given to tenants.
+  static double realMs();
+};
+
+struct PlatformOptions {
+  int workerThreads = 1;  // V8's background threads (GC, compilation)
+};
+
+// Sets V8's flags (no SharedArrayBuffer, no shared Wasm memory), creates the platform, initialises V8.
+void initialize(const PlatformOptions& options = {});
+
+// The default platform inside islet's wrapper; v8::platform::PumpMessageLoop must be given this one.
+v8::Platform* innerPlatform();
+
+}  // namespace islet::engine

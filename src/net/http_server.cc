@@ -1,0 +1,231 @@
+#include "net/http_server.h"
+
+#include <boost/asio/socket_base.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/tcp_stream.hpp>
+#include <boost/beast/http/read.hpp>
+#include <boost/beast/http/parser.hpp>
+#include <boost/beast/http/string_body.hpp>
+#include <fmt/format.h>
+
+#include <optional>
+
+#include "base/log.h"
+
+namespace islet::net {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+using tcp = asio::ip::tcp;
+
+std::string_view reasonPhrase(int status) {
+  if (status < 100 || status > 999) return {};
+  auto s = http::obsolete_reason(static_cast<http::status>(status));
+  return {s.data(), s.size()};
+}
+
+namespace {
+
+bool isHopByHop(std::string_view lowerName) {
+  return lowerName == "connection" || lowerName == "keep-alive" || lowerName == "transfer-encoding" ||
+         lowerName == "te" || lowerName == "trailer" || lowerName == "upgrade" || lowerName == "proxy-connection" ||
+         lowerName == "content-length";
+}
+
+// Header values from a worker were validated by Headers; this guards the wire anyway.
+bool safeHeader(std::string_view name, std::string_view value) {
+  if (name.empty()) return false;
+  for (char c : name) {
+    if (c == '\r' || c == '\n' || c == ':' || c == ' ' || c == '\0') return false;
+  }
+  for (char c : value) {
+    if (c == '\r' || c == '\n' || c == '\0') return false;
+  }
+  return true;
+}
+
+}  // namespace
+
+class Connection : public std::enable_shared_from_this<Connection> {
+ public:
+  Connection(tcp::socket socket, std::shared_ptr<const Handler> handler, const ServerLimits& limits)
+      : stream_(std::move(socket)), handler_(std::move(handler)), limits_(limits) {}
+
+  void start() { readRequest(); }
+
+  void send(const Request& request, Response response) {
+    bool head = request.method == "HEAD";
+    bool noBody = head || response.status == 204 || response.status == 304 || response.status < 200;
+    std::string& out = head_;
+    out.clear();
+    std::string_view reason = response.statusText.empty() ? reasonPhrase(response.status) : response.statusText;
+    fmt::format_to(std::back_inserter(out), "HTTP/1.1 {} {}\r\n", response.status, reason);
+    for (const auto& [name, value] : response.headers) {
+      std::string lower = name;
+      for (char& c : lower) {
+        if (c >= 'A' && c <= 'Z') c += 32;
+      }
+      if (isHopByHop(lower) || !safeHeader(name, value)) continue;
+      out += name;
+      out += ": ";
+      out += value;
+      out += "\r\n";
+    }
+    if (response.status != 204 && response.status != 304 && response.status >= 200) {
+      fmt::format_to(std::back_inserter(out), "content-length: {}\r\n", response.body.size());
+    }
+    if (!keepAlive_) out += "connection: close\r\n";
+    out += "\r\n";
+    body_ = noBody ? std::string() : std::move(response.body);
+    stream_.expires_after(limits_.writeTimeout);
+    std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_), asio::buffer(body_)};
+    asio::async_write(stream_, buffers, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->close();
+      if (!self->keepAlive_) return self->close();
+      self->readRequest();
+    });
+  }
+
+ private:
+  void readRequest() {
+    parser_.emplace();
+    parser_->header_limit(static_cast<uint32_t>(limits_.maxHeaderBytes));
+    parser_->body_limit(limits_.maxBodyBytes);
+    stream_.expires_after(limits_.readTimeout);
+    http::async_read(stream_, buffer_, *parser_,
+                     [self = shared_from_this()](beast::error_code ec, size_t) { self->onRead(ec); });
+  }
+
+  void onRead(beast::error_code ec) {
+    if (ec) return onReadError(ec);
+    auto& msg = parser_->get();
+    Request request;
+    request.method = std::string(msg.method_string());
+    request.target = std::string(msg.target());
+    request.version = msg.version();
+    request.headers.reserve(8);
+    for (const auto& field : msg) {
+      std::string name(field.name_string());
+      for (char& c : name) {
+        if (c >= 'A' && c <= 'Z') c += 32;
+      }
+      if (name == "host") request.host = std::string(field.value());
+      request.headers.emplace_back(std::move(name), std::string(field.value()));
+    }
+    request.body = std::move(msg.body());
+    keepAlive_ = msg.keep_alive();
+    if (request.version >= 11 && request.host.empty()) {
+      keepAlive_ = false;
+      return sendError(400, "Bad Request: missing Host header\n");
+    }
+    auto exchange = std::make_shared<Exchange>(shared_from_this(), std::move(request));
+    (*handler_)(std::move(exchange));
+  }
+
+  void onReadError(beast::error_code ec) {
+    keepAlive_ = false;
+    if (ec == http::error::end_of_stream || ec == asio::error::eof || ec == asio::error::connection_reset ||
+        ec == asio::error::operation_aborted) {
+      return close();
+    }
+    bool started = parser_ && parser_->got_some();
+    if (ec == beast::error::timeout) {
+      if (!started) return close();
+      log::debug("http: request timed out");
+      return sendError(408, "Request Timeout\n");
+    }
+    if (ec == http::error::header_limit) return sendError(431, "Request Header Fields Too Large\n");
+    if (ec == http::error::body_limit) return sendError(413, "Payload Too Large\n");
+    if (!started) return close();
+    log::debug("http: malformed request: {}", ec.message());
+    sendError(400, fmt::format("Bad Request: {}\n", ec.message()));
+  }
+
+  void sendError(int status, std::string body) {
+    Request dummy;
+    dummy.method = "GET";
+    Response r;
+    r.status = status;
+    r.headers.emplace_back("content-type", "text/plain; charset=utf-8");
+    r.body = std::move(body);
+    send(dummy, std::move(r));
+  }
+
+  void close() {
+    beast::error_code ignored;
+    stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
+    stream_.close();
+  }
+
+  beast::tcp_stream stream_;
+  std::shared_ptr<const Handler> handler_;
+  const ServerLimits limits_;
+  beast::flat_buffer buffer_;
+  std::optional<http::request_parser<http::string_body>> parser_;
+  bool keepAlive_ = true;
+  std::string head_;
+  std::string body_;
+};
+
+Exchange::Exchange(std::shared_ptr<Connection> connection, Request request)
+    : connection_(std::move(connection)), request_(std::move(request)) {}
+
+void Exchange::respond(Response response) {
+  if (responded_) return;
+  responded_ = true;
+  connection_->send(request_, std::move(response));
+  connection_.reset();
+}
+
+Listener::Listener(asio::io_context& io, Handler handler, ServerLimits limits)
+    : io_(io), acceptor_(io), handler_(std::make_shared<const Handler>(std::move(handler))), limits_(limits) {}
+
+Listener::~Listener() { close(); }
+
+Status Listener::listen(const tcp::endpoint& endpoint) {
+  beast::error_code ec;
+  acceptor_.open(endpoint.protocol(), ec);
+  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec) {
+    int one = 1;
+    if (::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+      return Status::unavailable("setsockopt(SO_REUSEPORT) failed");
+    }
+  }
+  if (!ec) acceptor_.bind(endpoint, ec);
+  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (ec) {
+    return Status::unavailable(
+        fmt::format("cannot listen on {}:{}: {}", endpoint.address().to_string(), endpoint.port(), ec.message()));
+  }
+  accept();
+  return Status::ok();
+}
+
+tcp::endpoint Listener::localEndpoint() const {
+  beast::error_code ec;
+  return acceptor_.local_endpoint(ec);
+}
+
+void Listener::close() {
+  beast::error_code ignored;
+  acceptor_.close(ignored);
+}
+
+void Listener::accept() {
+  acceptor_.async_accept(io_, [this](beast::error_code ec, tcp::socket socket) {
+    if (ec == asio::error::operation_aborted) return;
+    if (!ec) {
+      beast::error_code ignored;
+      socket.set_option(tcp::no_delay(true), ignored);
+      std::make_shared<Connection>(std::move(socket), handler_, limits_)->start();
+    } else {
+      log::warn("http: accept failed: {}", ec.message());
+    }
+    accept();
+  });
+}
+
+}  // namespace islet::net

@@ -1,0 +1,90 @@
+// net: the HTTP/1.1 server transport. Knows nothing of workers: it parses requests, enforces the limits of the
+// protocol (head size, body size, slow clients), hands each request to a Handler, and writes whatever Response
+// the handler gives back with correct framing.
+//
+// One Listener per event-loop thread, all bound to the same address with SO_REUSEPORT so the kernel spreads
+// connections across threads. A Listener, its connections and their Exchanges live on that thread's
+// io_context; Exchange::respond() must be called on that thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/ip/tcp.hpp>
+
+#include <chrono>
+#include <functional>
+#include <memory>
+#include <string>
+#include <utility>
+#include <vector>
+
+#include "base/status.h"
+
+namespace islet::net {
+
+using HeaderList = std::vector<std::pair<std::string, std::string>>;
+
+struct ServerLimits {
+  size_t maxHeaderBytes = 32 * 1024;     // request line + headers; over it → 431
+  size_t maxBodyBytes = 100u << 20;      // over it → 413
+  std::chrono::milliseconds readTimeout{30'000};   // a whole request (or the idle gap before it)
+  std::chrono::milliseconds writeTimeout{30'000};
+};
+
+struct Request {
+  std::string method;
+  std::string target;  // as sent: origin-form "/path?q" (or absolute-form)
+  std::string host;    // the Host header
+  HeaderList headers;  // names lower-cased, in arrival order
+  std::string body;
+  unsigned version = 11;  // 10 or 11
+};
+
+struct Response {
+  int status = 200;
+  std::string statusText;  // empty: the standard reason phrase
+  HeaderList headers;      // hop-by-hop and framing headers here are ignored: the server frames the body
+  std::string body;
+};
+
+class Connection;
+
+// One request and the right to answer it, once.
+class Exchange {
+ public:
+  Exchange(std::shared_ptr<Connection> connection, Request request);
+  const Request& request() const { return request_; }
+  Request& request() { return request_; }
+  // Sends the response (framing it: Content-Length, no body for HEAD/204/304) and reads the next request
+  // if the connection stays open. Later calls are ignored.
+  void respond(Response response);
+  bool responded() const { return responded_; }
+
+ private:
+  std::shared_ptr<Connection> connection_;
+  Request request_;
+  bool responded_ = false;
+};
+
+using Handler = std::function<void(std::shared_ptr<Exchange>)>;
+
+class Listener {
+ public:
+  Listener(boost::asio::io_context& io, Handler handler, ServerLimits limits);
+  ~Listener();
+  // Binds (SO_REUSEPORT) and starts accepting.
+  Status listen(const boost::asio::ip::tcp::endpoint& endpoint);
+  boost::asio::ip::tcp::endpoint localEndpoint() const;
+  void close();
+
+ private:
+  void accept();
+  boost::asio::io_context& io_;
+  boost::asio::ip::tcp::acceptor acceptor_;
+  std::shared_ptr<const Handler> handler_;
+  ServerLimits limits_;
+};
+
+// The standard reason phrase for a status code ("" if unknown).
+std::string_view reasonPhrase(int status);
+
+}  // namespace islet::net

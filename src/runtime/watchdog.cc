@@ -1,0 +1,76 @@
+#include "runtime/watchdog.h"
+
+#include <cassert>
+#include <chrono>
+
+namespace islet::runtime {
+namespace {
+int64_t cpuMicros(clockid_t clock) {
+  timespec ts;
+  clock_gettime(clock, &ts);
+  return static_cast<int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
+}
+thread_local size_t tSlot = SIZE_MAX;
+}  // namespace
+
+int64_t threadCpuMicros() { return cpuMicros(CLOCK_THREAD_CPUTIME_ID); }
+
+Watchdog& Watchdog::instance() {
+  static Watchdog* w = new Watchdog();  // never destroyed: its thread runs for the life of the process
+  return *w;
+}
+
+Watchdog::Watchdog() : thread_([this] { run(); }) { thread_.detach(); }
+
+size_t Watchdog::slotForThisThread() {
+  if (tSlot == SIZE_MAX) {
+    tSlot = used_.fetch_add(1);
+    assert(tSlot < kMaxThreads);
+    clockid_t clock;
+    pthread_getcpuclockid(pthread_self(), &clock);
+    slots_[tSlot].clock = clock;
+  }
+  return tSlot;
+}
+
+Watchdog::Entry::Entry(v8::Isolate* isolate, int64_t cpuLimitMicros) {
+  Watchdog& w = instance();
+  slot_ = w.slotForThisThread();
+  startCpu_ = threadCpuMicros();
+  Slot& s = w.slots_[slot_];
+  // A termination requested just after the previous entry ended must not hit this one.
+  isolate->CancelTerminateExecution();
+  s.terminated.store(false, std::memory_order_relaxed);
+  s.deadlineCpuMicros.store(startCpu_ + cpuLimitMicros, std::memory_order_relaxed);
+  s.isolate.store(isolate, std::memory_order_release);
+}
+
+Watchdog::Entry::~Entry() {
+  Slot& s = instance().slots_[slot_];
+  std::lock_guard lock(s.mutex);
+  s.isolate.store(nullptr, std::memory_order_release);
+}
+
+bool Watchdog::Entry::terminated() const {
+  return instance().slots_[slot_].terminated.load(std::memory_order_acquire);
+}
+
+void Watchdog::run() {
+  for (;;) {
+    std::this_thread::sleep_for(std::chrono::microseconds(500));
+    size_t n = used_.load(std::memory_order_acquire);
+    for (size_t i = 0; i < n; i++) {
+      Slot& s = slots_[i];
+      v8::Isolate* isolate = s.isolate.load(std::memory_order_acquire);
+      if (isolate == nullptr) continue;
+      if (cpuMicros(s.clock) < s.deadlineCpuMicros.load(std::memory_order_relaxed)) continue;
+      // Under the slot's lock the entry cannot end (nor its isolate be disposed) while we terminate it.
+      std::lock_guard lock(s.mutex);
+      if (s.isolate.load(std::memory_order_acquire) != isolate) continue;
+      s.terminated.store(true, std::memory_order_release);
+      isolate->TerminateExecution();
+    }
+  }
+}
+
+}  // namespace islet::runtime

@@ -1,0 +1,513 @@
+#include "runtime/worker.h"
+
+#include <boost/asio/post.hpp>
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <fstream>
+#include <sstream>
+
+#include "base/log.h"
+#include "engine/platform.h"
+#include "runtime/watchdog.h"
+
+namespace islet::runtime {
+
+namespace asio = boost::asio;
+using engine::bind::str;
+
+namespace {
+
+std::string_view outcomeReason(Outcome o) {
+  switch (o) {
+    case Outcome::kOk: return "ok";
+    case Outcome::kException: return "exception";
+    case Outcome::kCpuLimit: return "exceededCpu";
+    case Outcome::kMemoryLimit: return "exceededMemory";
+    case Outcome::kWallLimit: return "exceededWallTime";
+    case Outcome::kNoResponse: return "noResponse";
+  }
+  return "?";
+}
+
+net::Response plainResponse(int status, std::string body) {
+  net::Response r;
+  r.status = status;
+  r.headers.emplace_back("content-type", "text/plain; charset=utf-8");
+  r.body = std::move(body);
+  return r;
+}
+
+void onPromiseReject(v8::PromiseRejectMessage message) {
+  if (message.GetEvent() != v8::kPromiseRejectWithNoHandler) return;
+  v8::Local<v8::Promise> promise = message.GetPromise();
+  v8::Isolate* isolate = promise->GetIsolate();
+  auto* host = engine::Host::from(isolate);
+  if (host == nullptr) return;
+  // Logged once the microtask queue has drained, if still unhandled: see Worker::afterEntry.
+  (void)host;
+}
+
+}  // namespace
+
+// One entry into the worker's JS: scopes, the CPU watchdog, and the microtask checkpoint on the way out.
+class Worker::Entry {
+ public:
+  explicit Entry(Worker& w)
+      : worker_(w),
+        isolate_(w.isolate_->v8()),
+        isolateScope_(isolate_),
+        handleScope_(isolate_),
+        context_(w.isolate_->context()),
+        contextScope_(context_),
+        watchdog_(isolate_, w.options_.limits.cpuMicrosPerRequest) {
+    engine::Clock::advance();
+  }
+  ~Entry() {
+    Outcome outcome = Outcome::kOk;
+    {
+      v8::TryCatch tryCatch(isolate_);
+      isolate_->PerformMicrotaskCheckpoint();
+      if (tryCatch.HasCaught() && !tryCatch.HasTerminated()) {
+        worker_.consoleLog("error", fmt::format("Uncaught {}", engine::describeException(isolate_, tryCatch)));
+      }
+    }
+    if (worker_.isolate_->heapLimitReached()) {
+      outcome = Outcome::kMemoryLimit;
+    } else if (watchdog_.terminated() || isolate_->IsExecutionTerminating()) {
+      outcome = Outcome::kCpuLimit;
+    }
+    if (outcome != Outcome::kOk) isolate_->CancelTerminateExecution();
+    worker_.afterEntry(outcome);
+  }
+  v8::Isolate* isolate() const { return isolate_; }
+  v8::Local<v8::Context> context() const { return context_; }
+
+ private:
+  Worker& worker_;
+  v8::Isolate* isolate_;
+  v8::Isolate::Scope isolateScope_;
+  v8::HandleScope handleScope_;
+  v8::Local<v8::Context> context_;
+  v8::Context::Scope contextScope_;
+  Watchdog::Entry watchdog_;
+};
+
+Worker::Worker(asio::io_context& io, std::shared_ptr<const Script> script, Options options)
+    : io_(io), script_(std::move(script)), options_(std::move(options)) {}
+
+Worker::~Worker() {
+  *alive_ = false;
+  timers_.clear();
+  sweepTimer_.reset();
+  for (auto& [id, p] : pending_) p.exchange->respond(plainResponse(503, "Service Unavailable: worker unloaded\n"));
+  pending_.clear();
+  if (isolate_) {
+    v8::Isolate::Scope scope(isolate_->v8());
+    dispatchFetch_.Reset();
+    runTimer_.Reset();
+  }
+  isolate_.reset();
+}
+
+Result<std::unique_ptr<Worker>> Worker::load(const engine::Engine& engine, asio::io_context& io,
+                                             std::shared_ptr<const Script> script, Options options) {
+  std::unique_ptr<Worker> w(new Worker(io, std::move(script), std::move(options)));
+  Status s = w->init(engine);
+  if (!s.isOk()) return s;
+  return w;
+}
+
+Status Worker::init(const engine::Engine& engine) {
+  timeOrigin_ = engine::Clock::realMs();
+  engine::IsolateOptions isolateOptions;
+  isolateOptions.heapLimitBytes = options_.limits.heapBytes;
+  auto isolate = engine.newIsolate(this, isolateOptions);
+  if (!isolate.isOk()) return isolate.status();
+  isolate_ = std::move(isolate.value());
+  v8::Isolate* iso = isolate_->v8();
+  iso->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
+  iso->SetPromiseRejectCallback(&onPromiseReject);
+  iso->SetCaptureStackTraceForUncaughtExceptions(true, 10);
+
+  Status status = Status::ok();
+  {
+    Entry entry(*this);
+    v8::Local<v8::Context> context = entry.context();
+    v8::TryCatch tryCatch(iso);
+    v8::Local<v8::Object> env = v8::Object::New(iso);
+    for (const auto& [name, value] : script_->vars) {
+      v8::Local<v8::Object> target = script_->syntax == ScriptSyntax::kModules ? env : context->Global();
+      if (target->Set(context, engine::bind::newString(iso, name), engine::bind::newString(iso, value)).IsNothing()) {
+        return Status::internal("cannot set a binding");
+      }
+    }
+    v8::Local<v8::Value> exports = v8::Undefined(iso);
+    if (script_->syntax == ScriptSyntax::kModules) {
+      v8::Local<v8::Object> ns;
+      status = engine::evaluateModules(*isolate_, script_->modules, script_->mainModule, &ns);
+      if (status.isOk()) exports = ns;
+    } else if (script_->modules.size() == 1) {
+      status = engine::runClassicScript(*isolate_, script_->modules[0].name, script_->modules[0].source);
+    } else if (!options_.testMode) {
+      status = Status::invalidArgument("a service-worker script is exactly one file");
+    }
+    if (status.isOk() && !options_.testMode) {
+      v8::Local<v8::Function> setWorker = isolate_->internalFunction("setWorker");
+      v8::Local<v8::Value> args[] = {exports, env};
+      if (setWorker.IsEmpty() || setWorker->Call(context, v8::Undefined(iso), 2, args).IsEmpty()) {
+        status = Status::invalidArgument(engine::describeException(iso, tryCatch));
+      }
+    }
+    v8::Local<v8::Function> dispatch = isolate_->internalFunction("dispatchFetch");
+    v8::Local<v8::Function> runTimer = isolate_->internalFunction("runTimer");
+    if (dispatch.IsEmpty() || runTimer.IsEmpty()) return Status::internal("the snapshot lacks dispatchFetch/runTimer");
+    dispatchFetch_.Reset(iso, dispatch);
+    runTimer_.Reset(iso, runTimer);
+  }
+  if (status.isOk() && broken()) status = Status::invalidArgument("the script's top level exceeded a limit");
+  return status;
+}
+
+void Worker::fetch(std::shared_ptr<net::Exchange> exchange) {
+  if (broken()) return exchange->respond(plainResponse(503, "Service Unavailable\n"));
+  uint32_t id = nextRequestId_++;
+  if (nextRequestId_ == 0) nextRequestId_ = 1;
+  const net::Request& req = exchange->request();
+  pending_.emplace(id, Pending{exchange, engine::Clock::realMs()});
+  if (!sweepTimer_) scheduleSweep();
+
+  Entry entry(*this);
+  v8::Isolate* iso = entry.isolate();
+  v8::Local<v8::Context> context = entry.context();
+  v8::TryCatch tryCatch(iso);
+
+  std::string url;
+  if (req.target.starts_with("/")) {
+    url.reserve(7 + req.host.size() + req.target.size());
+    url = "http://";
+    url += req.host;
+    url += req.target;
+  } else {
+    url = req.target;
+  }
+  v8::Local<v8::Array> headers = v8::Array::New(iso, static_cast<int>(req.headers.size() * 2));
+  uint32_t i = 0;
+  v8::Local<v8::String> method, urlString;
+  v8::Local<v8::Value> body = v8::Null(iso);
+  bool ok = v8::String::NewFromUtf8(iso, req.method.data(), v8::NewStringType::kNormal, static_cast<int>(req.method.size()))
+                .ToLocal(&method) &&
+            v8::String::NewFromUtf8(iso, url.data(), v8::NewStringType::kNormal, static_cast<int>(url.size()))
+                .ToLocal(&urlString);
+  for (const auto& [name, value] : req.headers) {
+    if (!ok) break;
+    v8::Local<v8::String> n, v;
+    // Header bytes are Latin-1 (ByteString), not UTF-8.
+    ok = v8::String::NewFromOneByte(iso, reinterpret_cast<const uint8_t*>(name.data()), v8::NewStringType::kNormal,
+                                    static_cast<int>(name.size()))
+             .ToLocal(&n) &&
+         v8::String::NewFromOneByte(iso, reinterpret_cast<const uint8_t*>(value.data()), v8::NewStringType::kNormal,
+                                    static_cast<int>(value.size()))
+             .ToLocal(&v) &&
+         headers->Set(context, i++, n).IsJust() && headers->Set(context, i++, v).IsJust();
+  }
+  if (ok && !req.body.empty()) {
+    auto store = v8::ArrayBuffer::NewBackingStore(iso, req.body.size());
+    memcpy(store->Data(), req.body.data(), req.body.size());
+    auto buffer = v8::ArrayBuffer::New(iso, std::move(store));
+    body = v8::Uint8Array::New(buffer, 0, req.body.size());
+  }
+  if (!ok) {
+    fail(id, Outcome::kException, "could not convert the request");
+    return;
+  }
+  v8::Local<v8::Value> args[] = {v8::Integer::NewFromUnsigned(iso, id), method, urlString, headers, body};
+  if (dispatchFetch_.Get(iso)->Call(context, v8::Undefined(iso), 5, args).IsEmpty() && !tryCatch.HasTerminated()) {
+    fail(id, Outcome::kException, engine::describeException(iso, tryCatch));
+  }
+}
+
+void Worker::fetchDone(uint32_t id, v8::Local<v8::Value> parts, v8::Local<v8::Value> error) {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;  // already ended (timed out, or a duplicate outcome)
+  v8::Isolate* iso = isolate_->v8();
+  v8::Local<v8::Context> context = iso->GetCurrentContext();
+  if (!parts->IsObject()) {
+    std::string what = error.IsEmpty() || error->IsUndefined() ? "no response" : engine::describeValue(iso, error);
+    consoleLog("error", fmt::format("Uncaught {}", what));
+    auto exchange = std::move(it->second.exchange);
+    pending_.erase(it);
+    exchange->respond(plainResponse(500, "Worker threw exception\n"));
+    return;
+  }
+  v8::Local<v8::Object> p = parts.As<v8::Object>();
+  net::Response response;
+  try {
+    using engine::bind::check;
+    response.status = static_cast<int>(check(check(p->Get(context, str(iso, "status")))->Int32Value(context)));
+    v8::Local<v8::Value> statusText = check(p->Get(context, str(iso, "statusText")));
+    if (statusText->IsString()) response.statusText = engine::bind::toUtf8(iso, statusText);
+    v8::Local<v8::Value> headers = check(p->Get(context, str(iso, "headers")));
+    if (headers->IsArray()) {
+      auto array = headers.As<v8::Array>();
+      uint32_t n = array->Length();
+      response.headers.reserve(n / 2);
+      for (uint32_t i = 0; i + 1 < n; i += 2) {
+        response.headers.emplace_back(engine::bind::toUtf8(iso, check(array->Get(context, i))),
+                                      engine::bind::toUtf8(iso, check(array->Get(context, i + 1))));
+      }
+    }
+    v8::Local<v8::Value> body = check(p->Get(context, str(iso, "body")));
+    if (body->IsString()) {
+      response.body = engine::bind::toUtf8(iso, body);
+    } else if (body->IsArrayBufferView()) {
+      auto view = body.As<v8::ArrayBufferView>();
+      response.body.resize(view->ByteLength());
+      view->CopyContents(response.body.data(), response.body.size());
+    } else if (!body->IsNullOrUndefined()) {
+      throw engine::bind::JsError{engine::bind::ErrorType::kTypeError,
+                                  "streaming response bodies are not supported yet"};
+    }
+  } catch (const engine::bind::JsError& e) {
+    consoleLog("error", fmt::format("Uncaught TypeError: {}", e.message));
+    auto exchange = std::move(it->second.exchange);
+    pending_.erase(it);
+    exchange->respond(plainResponse(500, "Worker threw exception\n"));
+    return;
+  } catch (const engine::bind::PendingException&) {
+    auto exchange = std::move(it->second.exchange);
+    pending_.erase(it);
+    exchange->respond(plainResponse(500, "Worker threw exception\n"));
+    return;
+  }
+  auto exchange = std::move(it->second.exchange);
+  pending_.erase(it);
+  exchange->respond(std::move(response));
+}
+
+void Worker::fail(uint32_t id, Outcome outcome, std::string_view reason) {
+  auto it = pending_.find(id);
+  if (it == pending_.end()) return;
+  auto exchange = std::move(it->second.exchange);
+  pending_.erase(it);
+  switch (outcome) {
+    case Outcome::kCpuLimit:
+    case Outcome::kMemoryLimit:
+    case Outcome::kWallLimit:
+      log::warn("[{}] request ended: {} ({})", script_->name, outcomeReason(outcome), reason);
+      exchange->respond(plainResponse(503, fmt::format("Service Unavailable: {}\n", reason)));
+      break;
+    default:
+      consoleLog("error", fmt::format("{}", reason));
+      exchange->respond(plainResponse(500, "Worker threw exception\n"));
+      break;
+  }
+}
+
+void Worker::afterEntry(Outcome outcome) {
+  if (outcome == Outcome::kCpuLimit || outcome == Outcome::kMemoryLimit) {
+    // The isolate was stopped mid-flight: every request it holds ends, and the isolate is not reused.
+    broken_ = true;
+    std::string reason = outcome == Outcome::kCpuLimit
+                             ? fmt::format("the worker exceeded its CPU time limit ({} ms)",
+                                           options_.limits.cpuMicrosPerRequest / 1000)
+                             : fmt::format("the worker exceeded its memory limit ({} MB)", options_.limits.heapBytes >> 20);
+    std::vector<uint32_t> ids;
+    for (auto& [id, p] : pending_) ids.push_back(id);
+    for (uint32_t id : ids) fail(id, outcome, reason);
+    timers_.clear();
+    if (testsDone_) {
+      auto done = std::move(testsDone_);
+      done(1);
+    }
+    return;
+  }
+  // Nothing left that could resolve a pending request: it will never get a response.
+  if (!pending_.empty() && timers_.empty()) {
+    std::vector<uint32_t> ids;
+    for (auto& [id, p] : pending_) ids.push_back(id);
+    for (uint32_t id : ids) {
+      fail(id, Outcome::kNoResponse, "The script will never generate a response: its promise is pending and nothing it awaits remains");
+    }
+  }
+}
+
+void Worker::scheduleSweep() {
+  sweepTimer_ = std::make_unique<asio::steady_timer>(io_);
+  sweepTimer_->expires_after(std::chrono::milliseconds(250));
+  sweepTimer_->async_wait([this, alive = alive_](boost::system::error_code ec) {
+    if (ec || !*alive) return;
+    sweep();
+  });
+}
+
+void Worker::sweep() {
+  double now = engine::Clock::realMs();
+  std::vector<uint32_t> late;
+  for (auto& [id, p] : pending_) {
+    if (now - p.startMs > options_.limits.wallMsPerRequest) late.push_back(id);
+  }
+  for (uint32_t id : late) {
+    fail(id, Outcome::kWallLimit,
+         fmt::format("the worker exceeded its wall-time limit ({} ms)", options_.limits.wallMsPerRequest));
+  }
+  if (pending_.empty()) {
+    sweepTimer_.reset();
+    return;
+  }
+  scheduleSweep();
+}
+
+void Worker::consoleLog(std::string_view level, std::string_view message) {
+  if (options_.testMode) {
+    fmt::print("{}\n", message);
+    std::fflush(stdout);
+    return;
+  }
+  if (level == "error") {
+    log::error("[{}] {}", script_->name, message);
+  } else if (level == "warn") {
+    log::warn("[{}] {}", script_->name, message);
+  } else if (level == "debug") {
+    log::debug("[{}] {}", script_->name, message);
+  } else {
+    log::info("[{}] {}", script_->name, message);
+  }
+}
+
+void Worker::timerStart(uint32_t id, double delayMs, bool repeat) {
+  if (timers_.size() >= options_.limits.maxTimers && !timers_.count(id)) {
+    engine::bind::throwRangeError(fmt::format("too many active timers (limit {})", options_.limits.maxTimers));
+  }
+  auto& timer = timers_[id];
+  timer = std::make_unique<asio::steady_timer>(io_);
+  auto delay = std::chrono::microseconds(static_cast<int64_t>(std::min(delayMs, 2147483647.0) * 1000));
+  timer->expires_after(delay);
+  auto* raw = timer.get();
+  raw->async_wait([this, id, repeat, delay, alive = alive_](boost::system::error_code ec) {
+    if (ec || !*alive) return;
+    if (repeat) {
+      auto it = timers_.find(id);
+      if (it != timers_.end()) {
+        // Re-arm before running, so clearInterval inside the callback cancels the next one.
+        auto next = std::make_unique<asio::steady_timer>(io_);
+        it->second.swap(next);
+        asio::post(io_, [n = std::move(next)] {});  // the fired timer is freed outside its own handler
+        timerStart(id, std::max<double>(1.0, delay.count() / 1000.0), true);
+      }
+    } else {
+      auto it = timers_.find(id);
+      if (it != timers_.end()) {
+        asio::post(io_, [t = std::move(it->second)] {});
+        timers_.erase(it);
+      }
+    }
+    fireTimer(id);
+  });
+}
+
+void Worker::timerCancel(uint32_t id) {
+  auto it = timers_.find(id);
+  if (it == timers_.end()) return;
+  it->second->cancel();
+  asio::post(io_, [t = std::move(it->second)] {});
+  timers_.erase(it);
+}
+
+void Worker::fireTimer(uint32_t id) {
+  if (broken()) return;
+  Entry entry(*this);
+  v8::Isolate* iso = entry.isolate();
+  v8::TryCatch tryCatch(iso);
+  v8::Local<v8::Value> args[] = {v8::Integer::NewFromUnsigned(iso, id)};
+  if (runTimer_.Get(iso)->Call(entry.context(), v8::Undefined(iso), 1, args).IsEmpty() && !tryCatch.HasTerminated()) {
+    consoleLog("error", fmt::format("Uncaught {}", engine::describeException(iso, tryCatch)));
+  }
+}
+
+Result<std::string> Worker::readTestFile(std::string_view path) {
+  if (!options_.testMode) return Status::permissionDenied("readTestFile is only available to `islet test`");
+  if (path.find("..") != std::string_view::npos) return Status::invalidArgument("path must stay below the data root");
+  std::ifstream in(std::filesystem::path(options_.testDataRoot) / path, std::ios::binary);
+  if (!in) return Status::notFound(fmt::format("cannot read test data {}", path));
+  std::ostringstream ss;
+  ss << in.rdbuf();
+  return ss.str();
+}
+
+void Worker::runTests(const std::string& name, const std::string& source, std::function<void(int)> done) {
+  testsDone_ = std::move(done);
+  auto finish = [this](int failures) {
+    if (testsDone_) {
+      auto d = std::move(testsDone_);
+      d(failures);
+    }
+  };
+  v8::Global<v8::Promise> result;
+  {
+    Entry entry(*this);
+    v8::Isolate* iso = entry.isolate();
+    v8::Local<v8::Context> context = entry.context();
+    v8::TryCatch tryCatch(iso);
+    // Test-only globals: __internal, loadTestData(path).
+    const char* setup =
+        "(function (g, internal) { g.__internal = internal;"
+        " g.loadTestData = (p) => JSON.parse(internal.readTestFile(p)); })";
+    v8::Local<v8::Script> setupScript;
+    v8::Local<v8::Value> setupFn;
+    v8::Local<v8::Value> setupArgs[] = {context->Global(), isolate_->internal()};
+    if (!v8::Script::Compile(context, str(iso, setup)).ToLocal(&setupScript) ||
+        !setupScript->Run(context).ToLocal(&setupFn) ||
+        setupFn.As<v8::Function>()->Call(context, v8::Undefined(iso), 2, setupArgs).IsEmpty()) {
+      consoleLog("error", engine::describeException(iso, tryCatch));
+      return finish(1);
+    }
+    Status s = engine::runClassicScript(*isolate_, name, source);
+    if (!s.isOk()) {
+      consoleLog("error", s.message());
+      return finish(1);
+    }
+    v8::Local<v8::Value> run, console, log, promise;
+    if (!context->Global()->Get(context, str(iso, "__runTests")).ToLocal(&run) || !run->IsFunction() ||
+        !context->Global()->Get(context, str(iso, "console")).ToLocal(&console) || !console->IsObject() ||
+        !console.As<v8::Object>()->Get(context, str(iso, "log")).ToLocal(&log) || !log->IsFunction()) {
+      consoleLog("error", "the harness (globalThis.__runTests) or console.log is missing");
+      return finish(1);
+    }
+    v8::Local<v8::Value> args[] = {log};
+    if (!run.As<v8::Function>()->Call(context, v8::Undefined(iso), 1, args).ToLocal(&promise) ||
+        !promise->IsPromise()) {
+      consoleLog("error", engine::describeException(iso, tryCatch));
+      return finish(1);
+    }
+    result.Reset(iso, promise.As<v8::Promise>());
+  }
+  // Poll the promise after each turn of the loop; tests settle through timers and microtasks.
+  auto poll = std::make_shared<std::function<void()>>();
+  auto timer = std::make_shared<asio::steady_timer>(io_);
+  auto holder = std::make_shared<v8::Global<v8::Promise>>(std::move(result));
+  *poll = [this, poll, timer, holder, finish, alive = alive_]() {
+    if (!*alive || !testsDone_) return;
+    v8::Isolate* iso = isolate_->v8();
+    v8::Isolate::Scope scope(iso);
+    v8::HandleScope handles(iso);
+    v8::Local<v8::Promise> p = holder->Get(iso);
+    if (p->State() == v8::Promise::kFulfilled) {
+      v8::Context::Scope cs(isolate_->context());
+      int failures = p->Result()->Int32Value(isolate_->context()).FromMaybe(1);
+      return finish(failures);
+    }
+    if (p->State() == v8::Promise::kRejected) return finish(1);
+    if (timers_.empty()) {
+      consoleLog("error", "the tests never finished: a promise is pending and no timer remains");
+      return finish(1);
+    }
+    timer->expires_after(std::chrono::milliseconds(1));
+    timer->async_wait([poll](boost::system::error_code ec) {
+      if (!ec) (*poll)();
+    });
+  };
+  asio::post(io_, [poll] { (*poll)(); });
+}
+
+}  // namespace islet::runtime

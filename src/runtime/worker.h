@@ -1,0 +1,113 @@
+// Script and Worker.
+//
+// A Script is a deployed, immutable bundle: its modules (or one service-worker script), its main module and
+// its plain-text bindings. A Worker is a Script loaded into an isolate on one event-loop thread; it implements
+// the engine's Host (console, timers, fetch outcome) for that isolate, dispatches requests into it, and
+// enforces the per-request limits (CPU through the Watchdog, wall time by a sweep). Everything on a Worker
+// happens on its thread.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
+
+#include <functional>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "base/status.h"
+#include "engine/engine.h"
+#include "engine/modules.h"
+#include "net/http_server.h"
+
+namespace islet::runtime {
+
+enum class ScriptSyntax { kModules, kServiceWorker };
+
+struct Script {
+  std::string name;
+  ScriptSyntax syntax = ScriptSyntax::kModules;
+  std::vector<engine::ModuleSource> modules;  // for kServiceWorker: exactly one
+  std::string mainModule;
+  std::map<std::string, std::string> vars;  // plain-text bindings, seen as env.NAME (or globals for service workers)
+};
+
+struct WorkerLimits {
+  int64_t cpuMicrosPerRequest = 50'000;  // CPU time per entry into JS
+  double wallMsPerRequest = 30'000;      // from dispatch to response
+  size_t heapBytes = 128u << 20;
+  size_t maxTimers = 10'000;
+};
+
+// How a request ended, for logs and metering.
+enum class Outcome { kOk, kException, kCpuLimit, kMemoryLimit, kWallLimit, kNoResponse };
+
+class Worker final : public engine::Host {
+ public:
+  struct Options {
+    WorkerLimits limits;
+    bool testMode = false;      // `islet test`: readTestFile allowed, `__internal` exposed
+    std::string testDataRoot;   // where readTestFile looks (the shared/ folder)
+  };
+
+  // Creates an isolate for `script` on the calling thread, runs its top level, and binds its handlers.
+  // Fails with the error (and its module:line:column) if the script does not load.
+  static Result<std::unique_ptr<Worker>> load(const engine::Engine& engine, boost::asio::io_context& io,
+                                              std::shared_ptr<const Script> script, Options options);
+  ~Worker() override;
+
+  // Runs the fetch handler for this request and answers the exchange when it settles.
+  void fetch(std::shared_ptr<net::Exchange> exchange);
+
+  // Runs `source` as a classic script (for `islet test`), then calls globalThis.__runTests(print) and invokes
+  // `done(failures)` when it settles. testMode only.
+  void runTests(const std::string& name, const std::string& source, std::function<void(int)> done);
+
+  // True when the isolate must not be used again (heap limit reached).
+  bool broken() const { return isolate_->heapLimitReached() || broken_; }
+  const Script& script() const { return *script_; }
+  size_t pendingRequests() const { return pending_.size(); }
+
+  // engine::Host
+  void consoleLog(std::string_view level, std::string_view message) override;
+  void timerStart(uint32_t id, double delayMs, bool repeat) override;
+  void timerCancel(uint32_t id) override;
+  void fetchDone(uint32_t id, v8::Local<v8::Value> parts, v8::Local<v8::Value> error) override;
+  double timeOrigin() const override { return timeOrigin_; }
+  Result<std::string> readTestFile(std::string_view path) override;
+
+ private:
+  struct Pending {
+    std::shared_ptr<net::Exchange> exchange;
+    double startMs;
+  };
+  class Entry;
+
+  Worker(boost::asio::io_context& io, std::shared_ptr<const Script> script, Options options);
+  Status init(const engine::Engine& engine);
+  void fireTimer(uint32_t id);
+  // After every entry into JS: ends requests that can no longer get a response.
+  void afterEntry(Outcome outcome);
+  void fail(uint32_t id, Outcome outcome, std::string_view reason);
+  void scheduleSweep();
+  void sweep();
+
+  boost::asio::io_context& io_;
+  std::shared_ptr<const Script> script_;
+  Options options_;
+  std::unique_ptr<engine::Isolate> isolate_;
+  v8::Global<v8::Function> dispatchFetch_;
+  v8::Global<v8::Function> runTimer_;
+  std::unordered_map<uint32_t, Pending> pending_;
+  std::unordered_map<uint32_t, std::unique_ptr<boost::asio::steady_timer>> timers_;
+  std::unique_ptr<boost::asio::steady_timer> sweepTimer_;
+  std::function<void(int)> testsDone_;
+  uint32_t nextRequestId_ = 1;
+  double timeOrigin_ = 0;
+  bool broken_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+};
+
+}  // namespace islet::runtime

@@ -12,7 +12,7 @@ PACKAGES=(
   libgtest-dev libgmock-dev libbenchmark-dev
   # the shared libraries libnode.so.108 links against
   libuv1 libc-ares2 libnghttp2-14 libicu72 libbrotli1
-  curl wrk
+  curl wrk python3
 )
 
 SUDO=""

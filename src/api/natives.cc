@@ -6,6 +6,7 @@
 
 #include <array>
 #include <cstring>
+#include <vector>
 
 #include "base/log.h"
 #include "engine/engine.h"
@@ -186,11 +187,25 @@ class CloneDelegate final : public v8::ValueSerializer::Delegate {
   v8::Isolate* isolate_;
 };
 
+// structuredClone(value, transferList?): transferList is an array of ArrayBuffers the JS half has checked
+// (no duplicates, none detached); their contents move to the clone and the originals are detached.
 void structuredClone(Args& args) {
   v8::Isolate* isolate = args.isolate();
   v8::Local<v8::Context> context = args.context();
   CloneDelegate delegate(isolate);
   v8::ValueSerializer serializer(isolate, &delegate);
+  std::vector<v8::Local<v8::ArrayBuffer>> transfers;
+  if (args.length() > 1 && args[1]->IsArray()) {
+    auto list = args[1].As<v8::Array>();
+    for (uint32_t i = 0; i < list->Length(); i++) {
+      v8::Local<v8::Value> item = check(list->Get(context, i));
+      if (!item->IsArrayBuffer() || !item.As<v8::ArrayBuffer>()->IsDetachable()) {
+        throwTypeError("structuredClone: only detachable ArrayBuffers can be transferred");
+      }
+      transfers.push_back(item.As<v8::ArrayBuffer>());
+      serializer.TransferArrayBuffer(i, transfers.back());
+    }
+  }
   serializer.WriteHeader();
   if (serializer.WriteValue(context, args[0]).IsNothing()) return;  // DataCloneError pending
   std::pair<uint8_t*, size_t> data = serializer.Release();
@@ -199,9 +214,13 @@ void structuredClone(Args& args) {
     ~Free() { free(p); }
   } guard{data.first};
   v8::ValueDeserializer deserializer(isolate, data.first, data.second);
+  for (uint32_t i = 0; i < transfers.size(); i++) {
+    deserializer.TransferArrayBuffer(i, v8::ArrayBuffer::New(isolate, transfers[i]->GetBackingStore()));
+  }
   if (deserializer.ReadHeader(context).IsNothing()) return;
   v8::Local<v8::Value> out;
   if (!deserializer.ReadValue(context).ToLocal(&out)) return;
+  for (auto& buffer : transfers) buffer->Detach();
   args.returnValue(out);
 }
 

@@ -44,7 +44,7 @@ std::atomic<bool> gStop{false};
 void onSignal(int) { gStop = true; }
 
 int dev(const engine::Engine& engine, const std::string& path, const std::string& listen, int port, int threads,
-        const CommonLimits& limits) {
+        const net::ServerLimits& http, const CommonLimits& limits) {
   auto project = loadProject(path);
   if (!project.isOk()) {
     fmt::print(stderr, "islet dev: {}\n", project.status().message());
@@ -65,6 +65,7 @@ int dev(const engine::Engine& engine, const std::string& path, const std::string
   options.address = listen;
   options.port = static_cast<uint16_t>(port);
   options.threads = threads;
+  options.http = http;
   options.limits = limits.limits();
   server::DevServer server(engine, options);
   server.setScript(project->script);
@@ -139,6 +140,7 @@ int test(const engine::Engine& engine, const std::vector<std::string>& files, co
     runtime::Worker::Options options;
     options.testMode = true;
     options.testDataRoot = shared;
+    options.testFileDir = fs::path(file).parent_path().string();
     options.limits = limits.limits();
     auto worker = runtime::Worker::load(engine, io, script, options);
     if (!worker.isOk()) {
@@ -172,6 +174,12 @@ int main(int argc, char** argv) {
   devCmd->add_option("--port", port, "port (0 picks a free one)")->capture_default_str();
   devCmd->add_option("--listen", listen, "address to listen on")->capture_default_str();
   devCmd->add_option("--threads", threads, "event-loop threads (default: one per core)");
+  size_t maxBodyBytes = 100u << 20;
+  int readTimeoutMs = 30'000;
+  devCmd->add_option("--max-body-bytes", maxBodyBytes, "largest request body accepted (413 above)")
+      ->capture_default_str();
+  devCmd->add_option("--read-timeout-ms", readTimeoutMs, "time a client has to send a whole request")
+      ->capture_default_str();
   limits.add(devCmd);
 
   auto* testCmd = app.add_subcommand("test", "run JS test files inside islet");
@@ -180,7 +188,9 @@ int main(int argc, char** argv) {
   testCmd->add_option("files", testFiles, "test files")->required();
   testCmd->add_option("--harness", harness, "the harness script")->required();
   testCmd->add_option("--shared", shared, "folder that loadTestData() reads from");
-  limits.add(testCmd);
+  cli::CommonLimits testLimits;
+  testLimits.cpuLimitMs = 30'000;  // a whole test file runs in one entry
+  testLimits.add(testCmd);
 
   CLI11_PARSE(app, argc, argv);
   if (logLevel == "debug") log::setLevel(log::Level::kDebug);
@@ -189,7 +199,12 @@ int main(int argc, char** argv) {
 
   engine::initialize();
   engine::Engine engine(api::definition(), api::snapshotBlob());
-  if (*devCmd) return cli::dev(engine, devPath, listen, port, threads, limits);
-  if (*testCmd) return cli::test(engine, testFiles, harness, shared, limits);
+  if (*devCmd) {
+    net::ServerLimits http;
+    http.maxBodyBytes = maxBodyBytes;
+    http.readTimeout = std::chrono::milliseconds(readTimeoutMs);
+    return cli::dev(engine, devPath, listen, port, threads, http, limits);
+  }
+  if (*testCmd) return cli::test(engine, testFiles, harness, shared, testLimits);
   return 2;
 }

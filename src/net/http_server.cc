@@ -130,12 +130,9 @@ class Connection : public std::enable_shared_from_this<Connection> {
         ec == asio::error::operation_aborted) {
       return close();
     }
-    bool started = parser_ && parser_->got_some();
-    if (ec == beast::error::timeout) {
-      if (!started) return close();
-      log::debug("http: request timed out");
-      return sendError(408, "Request Timeout\n");
-    }
+    // tcp_stream has already closed the socket on a timeout: an idle or slow client is simply disconnected.
+    if (ec == beast::error::timeout) return close();
+    bool started = (parser_ && parser_->got_some()) || buffer_.size() > 0;
     if (ec == http::error::header_limit) return sendError(431, "Request Header Fields Too Large\n");
     if (ec == http::error::body_limit) return sendError(413, "Payload Too Large\n");
     if (!started) return close();

@@ -317,6 +317,7 @@ void Worker::afterEntry(Outcome outcome) {
     for (uint32_t id : ids) fail(id, outcome, reason);
     timers_.clear();
     if (testsDone_) {
+      consoleLog("error", reason);
       auto done = std::move(testsDone_);
       done(1);
     }
@@ -427,12 +428,19 @@ void Worker::fireTimer(uint32_t id) {
 
 Result<std::string> Worker::readTestFile(std::string_view path) {
   if (!options_.testMode) return Status::permissionDenied("readTestFile is only available to `islet test`");
-  if (path.find("..") != std::string_view::npos) return Status::invalidArgument("path must stay below the data root");
-  std::ifstream in(std::filesystem::path(options_.testDataRoot) / path, std::ios::binary);
-  if (!in) return Status::notFound(fmt::format("cannot read test data {}", path));
-  std::ostringstream ss;
-  ss << in.rdbuf();
-  return ss.str();
+  if (path.empty() || path.starts_with("/") || path.find("..") != std::string_view::npos) {
+    return Status::invalidArgument("test data paths are relative and stay below their root");
+  }
+  // The shared/ folder first (WPT data), then the test file's own folder (expectations files).
+  for (const std::string& root : {options_.testDataRoot, options_.testFileDir}) {
+    if (root.empty()) continue;
+    std::ifstream in(std::filesystem::path(root) / path, std::ios::binary);
+    if (!in) continue;
+    std::ostringstream ss;
+    ss << in.rdbuf();
+    return ss.str();
+  }
+  return Status::notFound(fmt::format("cannot read test data {}", path));
 }
 
 void Worker::runTests(const std::string& name, const std::string& source, std::function<void(int)> done) {

@@ -49,7 +49,8 @@ class Worker final : public engine::Host {
   struct Options {
     WorkerLimits limits;
     bool testMode = false;      // `islet test`: readTestFile allowed, `__internal` exposed
-    std::string testDataRoot;   // where readTestFile looks (the shared/ folder)
+    std::string testDataRoot;   // where readTestFile looks first (the shared/ folder)
+    std::string testFileDir;    // and then (the test file's folder)
   };
 
   // Creates an isolate for `script` on the calling thread, runs its top level, and binds its handlers.

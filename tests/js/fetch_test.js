@@ -541,7 +541,7 @@ test('Body: formData() without a form Content-Type rejects', async () => {
 test('Body: formData() from urlencoded', async () => {
   if (typeof FormData !== 'function') return;
   const fd = await new Response(new URLSearchParams('a=1&b=2&a=3')).formData();
-  assert.deepEqual(fd.getAll('a'), ['1', '3']);
+  assert.deepEqual([...fd.getAll('a')], ['1', '3']);
   assert.equal(fd.get('b'), '2');
 });
 
@@ -651,7 +651,7 @@ test('Response: status, statusText, ok', () => {
 });
 
 test('Response: status out of range is a RangeError', () => {
-  for (const status of [0, 100, 101, 199, 600, 999, -1, NaN, 65736 - 65536 + 65536 * 0 + 1000]) {
+  for (const status of [0, 100, 101, 199, 600, 999, -1, NaN, 1200]) {
     assert.throws(() => new Response(null, { status }), RangeError, String(status));
   }
 });

@@ -30,6 +30,16 @@
     if (i >= 0) list.splice(i, 1);
   }
   internal.defineGlobal(g, 'addEventListener', addEventListener);
+  // An error nobody caught (a timer callback, a microtask, an event listener): logged with its stack.
+  internal.reportError = (e) => {
+    let text;
+    try {
+      text = e && typeof e.stack === 'string' ? e.stack : internal.inspect ? internal.inspect(e) : String(e);
+    } catch {
+      text = '(an error that cannot be printed)';
+    }
+    native.log('error', 'Uncaught ' + text);
+  };
   internal.defineGlobal(g, 'removeEventListener', removeEventListener);
 
   class ExecutionContext {

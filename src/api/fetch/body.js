@@ -1,0 +1,480 @@
+// The Body mixin, per the Fetch Standard: https://fetch.spec.whatwg.org/#body-mixin
+// A body is a BodyState { kind, src, type, used, shared }; a null body is represented by `null`. The source is kept
+// in the cheapest form it arrived in (a string stays a string until someone wants its bytes) and only turned into a
+// ReadableStream when a worker reads `.body`.
+(function (g, native, internal) {
+  'use strict';
+
+  const isObject = (v) => v !== null && (typeof v === 'object' || typeof v === 'function');
+  // Builtins used on hot paths, captured at load time (a worker may replace the globals).
+  const PromiseCtor = Promise;
+  const promiseResolve = (v) => PromiseCtor.resolve(v);
+  const promiseReject = (e) => PromiseCtor.reject(e);
+  const Uint8ArrayCtor = Uint8Array;
+  const ArrayBufferCtor = ArrayBuffer;
+  const { isView } = ArrayBuffer;
+  const jsonParse = JSON.parse;
+
+  const K_STRING = 1; // src: a string (encoded as UTF-8 when bytes are needed)
+  const K_BYTES = 2;  // src: a Uint8Array nobody else can write to
+  const K_BLOB = 3;   // src: a Blob
+  const K_STREAM = 4; // src: a ReadableStream
+
+  const TEXT_PLAIN = 'text/plain;charset=UTF-8';
+  const FORM_URLENCODED = 'application/x-www-form-urlencoded;charset=UTF-8';
+  const EMPTY = new Uint8ArrayCtor(0);
+
+  class BodyState {
+    constructor(kind, src, type) {
+      this.kind = kind;
+      this.src = src;
+      this.type = type;    // the Content-Type extraction produced, or null
+      this.used = false;   // consumed, transferred or handed to the server
+      this.shared = false; // src (bytes) is shared with a clone: copy before handing it out
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Type checks that work for objects from any realm
+
+  const abByteLength = Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength').get;
+  const isArrayBuffer = (v) => {
+    if (v instanceof ArrayBufferCtor) return true;
+    try { abByteLength.call(v); return true; } catch { return false; }
+  };
+  const isReadableStream = (v) => {
+    if (typeof internal.isReadableStream === 'function') return internal.isReadableStream(v);
+    const RS = g.ReadableStream;
+    return typeof RS === 'function' && v instanceof RS;
+  };
+  const isInstance = (v, name) => {
+    const C = g[name];
+    return typeof C === 'function' && v instanceof C;
+  };
+  const isURLSearchParams = (v) => {
+    const USP = internal.URLSearchParams || g.URLSearchParams;
+    return typeof USP === 'function' && v instanceof USP;
+  };
+  const serializeParams = (v) => (typeof internal.serializeURLSearchParams === 'function'
+    ? internal.serializeURLSearchParams(v) : `${v}`);
+  // Whether a stream has been read from. The streams family may export internal.isReadableStreamDisturbed; without it
+  // a locked stream counts as disturbed.
+  const isDisturbed = (stream) => {
+    const f = internal.isReadableStreamDisturbed;
+    return typeof f === 'function' ? f(stream) : stream.locked;
+  };
+
+  // The UTF-8 text of a string body: lone surrogates become U+FFFD (as encoding then decoding would) and a leading
+  // BOM is dropped (as "UTF-8 decode" does).
+  const LONE_SURROGATE = /\p{Surrogate}/u;
+  const LONE_SURROGATES = /\p{Surrogate}/gu;
+  function stringText(s) {
+    if (s.length !== 0 && s.charCodeAt(0) === 0xfeff) s = s.slice(1);
+    return LONE_SURROGATE.test(s) ? s.replace(LONE_SURROGATES, '\ufffd') : s;
+  }
+  function bytesText(u8) {
+    if (u8.byteLength === 0) return '';
+    const s = native.utf8Decode(u8, false);
+    return s.length !== 0 && s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;
+  }
+
+  const copyView = (v) => new Uint8ArrayCtor(v.buffer, v.byteOffset, v.byteLength).slice();
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Extracting a body (https://fetch.spec.whatwg.org/#concept-bodyinit-extract); `v` is neither null nor undefined.
+
+  function extractBody(v) {
+    if (typeof v === 'string') return new BodyState(K_STRING, v, TEXT_PLAIN);
+    if (isObject(v)) {
+      if (isView(v)) return new BodyState(K_BYTES, copyView(v), null);
+      if (v instanceof ArrayBufferCtor) return new BodyState(K_BYTES, new Uint8ArrayCtor(v.slice(0)), null);
+      if (isURLSearchParams(v)) return new BodyState(K_STRING, serializeParams(v), FORM_URLENCODED);
+      if (isReadableStream(v)) {
+        if (v.locked || isDisturbed(v)) throw new TypeError('The ReadableStream body is locked or has been read from');
+        return new BodyState(K_STREAM, v, null);
+      }
+      if (isInstance(v, 'Blob')) return new BodyState(K_BLOB, v, v.type === '' ? null : v.type);
+      if (isInstance(v, 'FormData')) return formDataBody(v);
+      if (isArrayBuffer(v)) return new BodyState(K_BYTES, new Uint8ArrayCtor(v.slice(0)), null); // another realm's
+    }
+    return new BodyState(K_STRING, `${v}`, TEXT_PLAIN);
+  }
+
+  // multipart/form-data serialization (HTML's "multipart/form-data encoding algorithm").
+  const normalizeNewlines = (s) => s.replace(/\r\n|\r|\n/g, '\r\n');
+  const escapeName = (s) => s.replace(/\n/g, '%0A').replace(/\r/g, '%0D').replace(/"/g, '%22');
+  function formDataBody(fd) {
+    const boundary = `----IsletFormBoundary${native.randomUUID().replace(/-/g, '')}`;
+    const type = `multipart/form-data; boundary=${boundary}`;
+    const parts = [];
+    let text = '';
+    for (const [name, value] of fd) {
+      const n = escapeName(normalizeNewlines(name));
+      if (typeof value === 'string') {
+        text += `--${boundary}\r\nContent-Disposition: form-data; name="${n}"\r\n\r\n${normalizeNewlines(value)}\r\n`;
+      } else {
+        const fname = escapeName(value.name === undefined ? 'blob' : `${value.name}`);
+        const ftype = value.type || 'application/octet-stream';
+        text += `--${boundary}\r\nContent-Disposition: form-data; name="${n}"; filename="${fname}"\r\n` +
+          `Content-Type: ${ftype}\r\n\r\n`;
+        parts.push(text, value);
+        text = '\r\n';
+      }
+    }
+    text += `--${boundary}--\r\n`;
+    if (parts.length === 0) return new BodyState(K_STRING, text, type);
+    parts.push(text);
+    return new BodyState(K_BLOB, new g.Blob(parts), type);
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Streams
+
+  function byteStream(bytes) {
+    const RS = g.ReadableStream;
+    const start = (c) => {
+      if (bytes.byteLength !== 0) c.enqueue(bytes);
+      c.close();
+    };
+    try {
+      return new RS({ type: 'bytes', start });
+    } catch {
+      return new RS({ start });
+    }
+  }
+
+  // The stream of a body (`body` getter): turns the source into a ReadableStream once, if the global exists.
+  function bodyStream(s) {
+    if (s.kind === K_STREAM) return s.src;
+    if (typeof g.ReadableStream !== 'function') return null;
+    let stream;
+    if (s.used || s.src === null) {
+      stream = byteStream(EMPTY);
+    } else if (s.kind === K_BLOB) {
+      const blob = s.src;
+      stream = typeof blob.stream === 'function' ? blob.stream() : new g.ReadableStream({
+        async start(c) {
+          const ab = await blob.arrayBuffer();
+          if (ab.byteLength !== 0) c.enqueue(new Uint8ArrayCtor(ab));
+          c.close();
+        },
+      });
+    } else {
+      stream = byteStream(s.kind === K_STRING ? native.utf8Encode(s.src) : s.shared ? s.src.slice() : s.src);
+    }
+    s.kind = K_STREAM;
+    s.src = stream;
+    return stream;
+  }
+
+  // "Fully read" a stream: a Uint8Array of all its bytes. Chunks must be BufferSources.
+  async function readAll(stream) {
+    const reader = stream.getReader();
+    const chunks = [];
+    let total = 0;
+    for (;;) {
+      const { value, done } = await reader.read();
+      if (done) break;
+      let chunk;
+      if (isView(value)) {
+        chunk = new Uint8ArrayCtor(value.buffer, value.byteOffset, value.byteLength);
+      } else if (isArrayBuffer(value)) {
+        chunk = new Uint8ArrayCtor(value);
+      } else {
+        const e = new TypeError('This ReadableStream did not return bytes.');
+        reader.cancel(e).catch(() => {});
+        throw e;
+      }
+      chunks.push(chunk);
+      total += chunk.byteLength;
+    }
+    if (chunks.length === 1) {
+      const c = chunks[0];
+      return c.byteOffset === 0 && c.byteLength === c.buffer.byteLength ? c : c.slice();
+    }
+    const out = new Uint8ArrayCtor(total);
+    let at = 0;
+    for (const c of chunks) { out.set(c, at); at += c.byteLength; }
+    return out;
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Consuming a body
+
+  const unusable = (s) => s.used || (s.kind === K_STREAM && (s.src.locked || isDisturbed(s.src)));
+  const isUsed = (s) => s.used || (s.kind === K_STREAM && isDisturbed(s.src));
+  const usedError = () => new TypeError('Body has already been used. It can only be used once. Use tee() first if you need to read it twice.');
+
+  // Marks `s` used and drops a source that nothing can read any more (streams are kept: `body` returns them).
+  function retire(s) {
+    s.used = true;
+    if (s.kind !== K_STREAM) s.src = null;
+  }
+
+  // A promise of all the bytes of `s` (not null, usable); marks it used. The result may be the body's own array.
+  function takeBytes(s) {
+    const { kind, src, shared } = s;
+    retire(s);
+    switch (kind) {
+      case K_STRING: return promiseResolve(native.utf8Encode(src));
+      case K_BYTES: return promiseResolve(shared ? src.slice() : src);
+      case K_BLOB: return src.arrayBuffer().then((ab) => new Uint8ArrayCtor(ab));
+      default: return readAll(src);
+    }
+  }
+  function takeText(s) {
+    if (s.kind === K_STRING) {
+      const src = s.src;
+      retire(s);
+      return promiseResolve(stringText(src));
+    }
+    return takeBytes(s).then(bytesText);
+  }
+
+  // The ArrayBuffer holding exactly `u8`, without a copy when `u8` spans its whole (unshared) buffer.
+  function exactBuffer(u8) {
+    const buf = u8.buffer;
+    if (u8.byteOffset === 0 && u8.byteLength === buf.byteLength && buf instanceof ArrayBufferCtor) return buf;
+    return u8.slice().buffer;
+  }
+
+  // The essence (lower-cased type/subtype) and parameters of a MIME type string, or null.
+  function parseMimeType(s) {
+    if (s === null) return null;
+    const semi = s.indexOf(';');
+    const essence = (semi === -1 ? s : s.slice(0, semi)).trim().toLowerCase();
+    if (!/^[!#$%&'*+\-.^_`|~0-9a-z]+\/[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(essence)) return null;
+    return { essence, params: semi === -1 ? new Map() : parseParams(s, semi + 1) };
+  }
+  function parseParams(s, i) {
+    const params = new Map();
+    const n = s.length;
+    while (i < n) {
+      while (i < n && (s[i] === ' ' || s[i] === '\t' || s[i] === ';')) i++;
+      let j = i;
+      while (j < n && s[j] !== '=' && s[j] !== ';') j++;
+      const name = s.slice(i, j).trim().toLowerCase();
+      let value = '';
+      if (j < n && s[j] === '=') {
+        j++;
+        if (s[j] === '"') {
+          j++;
+          while (j < n && s[j] !== '"') {
+            if (s[j] === '\\' && j + 1 < n) j++;
+            value += s[j++];
+          }
+          while (j < n && s[j] !== ';') j++;
+        } else {
+          const k = j;
+          while (j < n && s[j] !== ';') j++;
+          value = s.slice(k, j).trim();
+        }
+      }
+      if (name !== '' && !params.has(name)) params.set(name, value);
+      i = j + 1;
+    }
+    return params;
+  }
+
+  function indexOfBytes(hay, needle, from) {
+    const first = needle[0], nl = needle.length, last = hay.length - nl;
+    for (let i = hay.indexOf(first, from); i !== -1 && i <= last; i = hay.indexOf(first, i + 1)) {
+      let k = 1;
+      while (k < nl && hay[i + k] === needle[k]) k++;
+      if (k === nl) return i;
+    }
+    return -1;
+  }
+  const CRLFCRLF = new Uint8ArrayCtor([13, 10, 13, 10]);
+  const unescapeName = (s) => s.replace(/%0A/gi, '\n').replace(/%0D/gi, '\r').replace(/%22/g, '"');
+
+  // Parses a multipart/form-data body into `fd`; TypeError when malformed.
+  function parseMultipart(u8, boundary, fd) {
+    const bad = () => new TypeError('Failed to parse the body as multipart/form-data');
+    const delim = native.utf8Encode(`--${boundary}`);
+    const next = native.utf8Encode(`\r\n--${boundary}`);
+    let pos = indexOfBytes(u8, delim, 0);
+    if (pos === -1) throw bad();
+    pos += delim.length;
+    for (;;) {
+      if (u8[pos] === 45 && u8[pos + 1] === 45) return; // the closing delimiter
+      while (u8[pos] === 32 || u8[pos] === 9) pos++;
+      if (u8[pos] !== 13 || u8[pos + 1] !== 10) throw bad();
+      pos += 2;
+      const headEnd = indexOfBytes(u8, CRLFCRLF, pos);
+      if (headEnd === -1) throw bad();
+      const end = indexOfBytes(u8, next, headEnd + 4);
+      if (end === -1) throw bad();
+      let name = null, filename = null, ctype = null;
+      for (const line of native.utf8Decode(u8.subarray(pos, headEnd), false).split('\r\n')) {
+        const colon = line.indexOf(':');
+        if (colon === -1) continue;
+        const hname = line.slice(0, colon).trim().toLowerCase();
+        const hvalue = line.slice(colon + 1).trim();
+        if (hname === 'content-disposition') {
+          const semi = hvalue.indexOf(';');
+          if (semi === -1 || hvalue.slice(0, semi).trim().toLowerCase() !== 'form-data') throw bad();
+          const params = parseParams(hvalue, semi + 1);
+          if (params.has('name')) name = unescapeName(params.get('name'));
+          if (params.has('filename')) filename = unescapeName(params.get('filename'));
+        } else if (hname === 'content-type') {
+          ctype = hvalue;
+        }
+      }
+      if (name === null) throw bad();
+      const content = u8.subarray(headEnd + 4, end);
+      if (filename !== null) {
+        fd.append(name, new g.Blob([content], { type: ctype === null ? 'text/plain' : ctype }), filename);
+      } else {
+        fd.append(name, content.byteLength === 0 ? '' : native.utf8Decode(content, false));
+      }
+      pos = end + next.length;
+    }
+  }
+
+  function packageFormData(u8, contentType) {
+    const mime = parseMimeType(contentType);
+    if (mime !== null && mime.essence === 'multipart/form-data') {
+      const boundary = mime.params.get('boundary');
+      if (boundary === undefined || boundary === '') throw new TypeError('The multipart/form-data body has no boundary');
+      const fd = new g.FormData();
+      parseMultipart(u8, boundary, fd);
+      return fd;
+    }
+    if (mime !== null && mime.essence === 'application/x-www-form-urlencoded') {
+      const fd = new g.FormData();
+      const text = u8.byteLength === 0 ? '' : native.utf8Decode(u8, false);
+      const pairs = typeof internal.urlencodedParse === 'function'
+        ? internal.urlencodedParse(text) : new (internal.URLSearchParams || g.URLSearchParams)(text);
+      for (const [k, v] of pairs) fd.append(k, v);
+      return fd;
+    }
+    throw new TypeError('The body\'s Content-Type is neither multipart/form-data nor application/x-www-form-urlencoded');
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // The mixin
+
+  // Defines the Body members on `proto`. `stateOf(obj)` returns obj's BodyState or null and throws a TypeError for a
+  // wrong `this`; `contentTypeOf(obj)` returns its Content-Type header value or null.
+  function installBodyMixin(proto, stateOf, contentTypeOf) {
+    // Runs `then(bytes|text)` over the body; rejects (never throws) on a wrong receiver or an unusable body.
+    const consume = (self, asText, then) => {
+      let s;
+      try { s = stateOf(self); } catch (e) { return promiseReject(e); }
+      if (s === null) return promiseResolve(asText ? '' : EMPTY).then(then);
+      if (unusable(s)) return promiseReject(usedError());
+      return (asText ? takeText(s) : takeBytes(s)).then(then);
+    };
+    const members = {
+      get body() {
+        const s = stateOf(this);
+        return s === null ? null : bodyStream(s);
+      },
+      get bodyUsed() {
+        const s = stateOf(this);
+        return s !== null && isUsed(s);
+      },
+      arrayBuffer() {
+        return consume(this, false, (u8) => (u8 === EMPTY ? new ArrayBufferCtor(0) : exactBuffer(u8)));
+      },
+      bytes() {
+        return consume(this, false, (u8) => (u8 === EMPTY ? new Uint8ArrayCtor(0) : u8));
+      },
+      text() {
+        return consume(this, true, (t) => t);
+      },
+      json() {
+        return consume(this, true, (t) => jsonParse(t));
+      },
+      blob() {
+        if (typeof g.Blob !== 'function') return promiseReject(new TypeError('Blob is not available'));
+        let s, type;
+        try {
+          s = stateOf(this);
+          type = contentTypeOf(this);
+        } catch (e) {
+          return promiseReject(e);
+        }
+        type = type === null ? '' : type;
+        if (s !== null && s.kind === K_BLOB && !unusable(s)) {
+          const blob = s.src;
+          retire(s);
+          return promiseResolve(blob.slice(0, blob.size, type));
+        }
+        return consume(this, false, (u8) => new g.Blob(u8 === EMPTY ? [] : [u8], { type }));
+      },
+      formData() {
+        if (typeof g.FormData !== 'function') return promiseReject(new TypeError('FormData is not available'));
+        let type;
+        try { type = contentTypeOf(this); } catch (e) { return promiseReject(e); }
+        return consume(this, false, (u8) => packageFormData(u8, type));
+      },
+    };
+    for (const name of Object.getOwnPropertyNames(members)) {
+      const d = Object.getOwnPropertyDescriptor(members, name);
+      d.enumerable = true;
+      Object.defineProperty(proto, name, d);
+    }
+  }
+
+  // ---------------------------------------------------------------------------------------------------------------
+  // Helpers for Request, Response and the runtime
+
+  // A new BodyState reading the same data (the spec's "clone a body"): a stream is teed, other sources are shared.
+  function cloneBody(s) {
+    if (s.kind === K_STREAM) {
+      const [a, b] = s.src.tee();
+      s.src = a;
+      return new BodyState(K_STREAM, b, s.type);
+    }
+    s.shared = true;
+    const c = new BodyState(s.kind, s.src, s.type);
+    c.shared = true;
+    return c;
+  }
+
+  // Moves the data of `s` (usable) into a new BodyState; `s` becomes used.
+  function transferBody(s) {
+    const t = new BodyState(s.kind, s.src, s.type);
+    t.shared = s.shared;
+    s.used = true;
+    s.kind = K_BYTES;
+    s.src = null;
+    return t;
+  }
+
+  // The body in the form the server sends it: a string (to be UTF-8 encoded), a Uint8Array or a ReadableStream.
+  // Marks `s` used; TypeError if it was already used.
+  function bodyForWire(s) {
+    if (unusable(s)) throw usedError();
+    const { kind, src } = s;
+    s.used = true;
+    if (kind !== K_STREAM) s.src = null;
+    if (kind !== K_BLOB) return src;
+    if (typeof internal.blobBytes === 'function') return internal.blobBytes(src);
+    if (typeof g.ReadableStream === 'function' && typeof src.stream === 'function') return src.stream();
+    throw new TypeError('A Blob body cannot be sent without ReadableStream');
+  }
+
+  // A body over bytes the runtime owns (no copy), or over a ReadableStream.
+  function bodyFromWire(v) {
+    if (v === null || v === undefined) return null;
+    if (typeof v === 'string') return new BodyState(K_STRING, v, null);
+    if (isView(v)) return new BodyState(K_BYTES, v, null);
+    return new BodyState(K_STREAM, v, null);
+  }
+
+  // A string body with the given Content-Type (Response.json and the like).
+  const stringBody = (text, type) => new BodyState(K_STRING, text, type);
+
+  internal.extractBody = extractBody;
+  internal.stringBody = stringBody;
+  internal.installBodyMixin = installBodyMixin;
+  internal.bodyUnusable = unusable;
+  internal.cloneBody = cloneBody;
+  internal.transferBody = transferBody;
+  internal.bodyForWire = bodyForWire;
+  internal.bodyFromWire = bodyFromWire;
+  internal.parseMimeType = parseMimeType;
+})

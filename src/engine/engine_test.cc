@@ -1,0 +1,176 @@
+// The engine on its own: a snapshot built from a tiny API definition, isolates restored from it, the bind
+// boundary, the frozen clock, the code-generation and shared-memory bans, module loading and the heap limit.
+#include "engine/engine.h"
+
+#include <gtest/gtest.h>
+
+#include <stdexcept>
+
+#include "engine/modules.h"
+#include "engine/platform.h"
+
+namespace islet::engine {
+namespace {
+
+void nativeAdd(bind::Args& args) { args.returnNumber(args.number(0) + args.number(1)); }
+void nativeTypeError(bind::Args&) { bind::throwTypeError("bad argument"); }
+void nativeStdException(bind::Args&) { throw std::runtime_error("a C++ bug"); }
+void nativeBytes(bind::Args& args) { args.returnNumber(static_cast<double>(args.bytes(0).size())); }
+
+constexpr bind::NativeFunction kNatives[] = {
+    ISLET_NATIVE("add", nativeAdd),
+    ISLET_NATIVE("typeError", nativeTypeError),
+    ISLET_NATIVE("stdException", nativeStdException),
+    ISLET_NATIVE("bytes", nativeBytes),
+};
+constexpr char kPrelude[] =
+    "(function (g, native, internal) { g.add = native.add; g.typeError = native.typeError;"
+    " g.stdException = native.stdException; g.bytes = native.bytes; internal.marker = 42; })";
+const EmbeddedScript kScripts[] = {{"prelude.js", kPrelude, sizeof kPrelude - 1}};
+
+class NullHost : public Host {
+ public:
+  void consoleLog(std::string_view, std::string_view) override {}
+  void timerStart(uint32_t, double, bool) override {}
+  void timerCancel(uint32_t) override {}
+  void fetchDone(uint32_t, v8::Local<v8::Value>, v8::Local<v8::Value>) override {}
+  double timeOrigin() const override { return 0; }
+};
+
+class EngineTest : public ::testing::Test {
+ protected:
+  static void SetUpTestSuite() {
+    initialize();
+    ApiDefinition api{kNatives, kScripts};
+    auto blob = Engine::buildSnapshot(api);
+    ASSERT_TRUE(blob.isOk()) << blob.status().message();
+    snapshot_ = new std::string(std::move(blob.value()));
+    engine_ = new Engine(api, *snapshot_);
+  }
+
+  void SetUp() override {
+    auto iso = engine_->newIsolate(&host_, options_);
+    ASSERT_TRUE(iso.isOk()) << iso.status().message();
+    isolate_ = std::move(iso.value());
+  }
+
+  // Runs `code` as a classic script; returns String(result) or "threw: <message>".
+  std::string eval(const std::string& code) {
+    v8::Isolate* iso = isolate_->v8();
+    v8::Isolate::Scope is(iso);
+    v8::HandleScope hs(iso);
+    v8::Context::Scope cs(isolate_->context());
+    v8::TryCatch tc(iso);
+    v8::Local<v8::Script> script;
+    v8::Local<v8::Value> result;
+    auto ctx = isolate_->context();
+    if (!v8::Script::Compile(ctx, bind::str(iso, code)).ToLocal(&script) || !script->Run(ctx).ToLocal(&result)) {
+      if (tc.HasTerminated()) {
+        iso->CancelTerminateExecution();
+        return "terminated";
+      }
+      return "threw: " + bind::toUtf8(iso, tc.Exception());
+    }
+    return bind::toUtf8(iso, result);
+  }
+
+  static inline std::string* snapshot_ = nullptr;
+  static inline Engine* engine_ = nullptr;
+  NullHost host_;
+  IsolateOptions options_;
+  std::unique_ptr<Isolate> isolate_;
+};
+
+TEST_F(EngineTest, NativeFunctionsSurviveTheSnapshot) {
+  EXPECT_EQ(eval("add(2, 3)"), "5");
+  EXPECT_EQ(eval("bytes(new Uint8Array(7))"), "7");
+  v8::Isolate::Scope is(isolate_->v8());
+  v8::HandleScope hs(isolate_->v8());
+  v8::Context::Scope cs(isolate_->context());
+  auto marker = isolate_->internal()->Get(isolate_->context(), bind::str(isolate_->v8(), "marker"));
+  EXPECT_EQ(bind::toUtf8(isolate_->v8(), marker.ToLocalChecked()), "42");
+}
+
+TEST_F(EngineTest, NativeErrorsBecomeJsExceptions) {
+  EXPECT_EQ(eval("try { typeError() } catch (e) { e instanceof TypeError && e.message }"), "bad argument");
+  EXPECT_EQ(eval("try { stdException() } catch (e) { e.constructor.name + ': ' + e.message }"),
+            "Error: internal error");
+  EXPECT_EQ(eval("try { bytes(5) } catch (e) { e.name }"), "TypeError");
+  // A throwing valueOf inside an argument conversion propagates as the JS exception it was.
+  EXPECT_EQ(eval("try { add({ valueOf() { throw new RangeError('x') } }, 1) } catch (e) { e.name }"), "RangeError");
+}
+
+TEST_F(EngineTest, NoCodeGenerationFromStrings) {
+  EXPECT_EQ(eval("try { eval('1 + 1') } catch (e) { e.name }"), "EvalError");
+  EXPECT_EQ(eval("try { new Function('return 1')() } catch (e) { e.name }"), "EvalError");
+  EXPECT_EQ(eval("try { (async function(){}).constructor('return 1') } catch (e) { e.name }"), "EvalError");
+}
+
+TEST_F(EngineTest, NoSharedMemory) {
+  EXPECT_EQ(eval("typeof SharedArrayBuffer"), "undefined");
+  EXPECT_EQ(eval("try { new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer.constructor.name }"
+                 " catch (e) { e.name }"),
+            "ArrayBuffer");
+}
+
+TEST_F(EngineTest, ClockIsFrozenUntilAdvanced) {
+  Clock::advance();
+  double before = Clock::nowMs();
+  EXPECT_EQ(eval("const a = Date.now(); let x = 0; for (let i = 0; i < 2e6; i++) x += i; Date.now() - a"), "0");
+  EXPECT_EQ(eval("Date.now()"), std::to_string(static_cast<int64_t>(before)));
+}
+
+TEST_F(EngineTest, HeapLimitTerminatesInsteadOfAborting) {
+  options_.heapLimitBytes = 16u << 20;
+  auto iso = engine_->newIsolate(&host_, options_);
+  ASSERT_TRUE(iso.isOk());
+  isolate_ = std::move(iso.value());
+  EXPECT_EQ(eval("const a = []; for (;;) a.push({ x: a.length, y: [1, 2, 3] });"), "terminated");
+  EXPECT_TRUE(isolate_->heapLimitReached());
+}
+
+TEST(ModuleNames, ResolveRelativeToTheReferrer) {
+  EXPECT_EQ(resolveModuleName("index.js", "./a.js"), "a.js");
+  EXPECT_EQ(resolveModuleName("lib/a.js", "./b.js"), "lib/b.js");
+  EXPECT_EQ(resolveModuleName("lib/a.js", "../c.js"), "c.js");
+  EXPECT_EQ(resolveModuleName("lib/x/a.js", "../../c.js"), "c.js");
+  EXPECT_EQ(resolveModuleName("a.js", "../escape.js"), "");
+  EXPECT_EQ(resolveModuleName("lib/a.js", "/root.js"), "root.js");
+  EXPECT_EQ(resolveModuleName("lib/a.js", "bare"), "bare");
+}
+
+TEST_F(EngineTest, ModulesLoadAndReportErrorsWithLocation) {
+  v8::Isolate* iso = isolate_->v8();
+  v8::Isolate::Scope is(iso);
+  v8::HandleScope hs(iso);
+  v8::Context::Scope cs(isolate_->context());
+  std::vector<ModuleSource> ok = {
+      {"index.js", "import { x } from './lib/x.js'; import t from './t.txt'; export default x + t;"},
+      {"lib/x.js", "export const x = 40;"},
+      {"t.txt", "2", ModuleKind::kText},
+  };
+  v8::Local<v8::Object> ns;
+  Status s = evaluateModules(*isolate_, ok, "index.js", &ns);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  EXPECT_EQ(bind::toUtf8(iso, ns->Get(isolate_->context(), bind::str(iso, "default")).ToLocalChecked()), "402");
+
+  std::vector<ModuleSource> syntax = {{"main.js", "export default {\n  fetch() { return 1 +; }\n};"}};
+  s = evaluateModules(*isolate_, syntax, "main.js", &ns);
+  EXPECT_FALSE(s.isOk());
+  EXPECT_NE(s.message().find("SyntaxError"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("main.js:2:"), std::string::npos) << s.message();
+
+  std::vector<ModuleSource> missing = {{"main.js", "import './nope.js';"}};
+  s = evaluateModules(*isolate_, missing, "main.js", &ns);
+  EXPECT_FALSE(s.isOk());
+  EXPECT_NE(s.message().find("No such module \"./nope.js\""), std::string::npos) << s.message();
+
+  std::vector<ModuleSource> throws = {{"main.js", "\nthrow new RangeError('top level');"}};
+  s = evaluateModules(*isolate_, throws, "main.js", &ns);
+  EXPECT_FALSE(s.isOk());
+  EXPECT_NE(s.message().find("RangeError: top level"), std::string::npos) << s.message();
+  EXPECT_NE(s.message().find("main.js:2:"), std::string::npos) << s.message();
+}
+
+}  // namespace
+}  // namespace islet::engine

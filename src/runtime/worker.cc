@@ -246,15 +246,18 @@ void Worker::fetchDone(uint32_t id, v8::Local<v8::Value> parts, v8::Local<v8::Va
     using engine::bind::check;
     response.status = static_cast<int>(check(check(p->Get(context, str(iso, "status")))->Int32Value(context)));
     v8::Local<v8::Value> statusText = check(p->Get(context, str(iso, "statusText")));
-    if (statusText->IsString()) response.statusText = engine::bind::toUtf8(iso, statusText);
+    if (statusText->IsString()) response.statusText = engine::bind::toLatin1(iso, statusText);
+    if (response.status == 0) {  // Response.error()
+      throw engine::bind::JsError{engine::bind::ErrorType::kTypeError, "the handler returned Response.error()"};
+    }
     v8::Local<v8::Value> headers = check(p->Get(context, str(iso, "headers")));
     if (headers->IsArray()) {
       auto array = headers.As<v8::Array>();
       uint32_t n = array->Length();
       response.headers.reserve(n / 2);
       for (uint32_t i = 0; i + 1 < n; i += 2) {
-        response.headers.emplace_back(engine::bind::toUtf8(iso, check(array->Get(context, i))),
-                                      engine::bind::toUtf8(iso, check(array->Get(context, i + 1))));
+        response.headers.emplace_back(engine::bind::toLatin1(iso, check(array->Get(context, i))),
+                                      engine::bind::toLatin1(iso, check(array->Get(context, i + 1))));
       }
     }
     v8::Local<v8::Value> body = check(p->Get(context, str(iso, "body")));
@@ -457,10 +460,11 @@ void Worker::runTests(const std::string& name, const std::string& source, std::f
     v8::Isolate* iso = entry.isolate();
     v8::Local<v8::Context> context = entry.context();
     v8::TryCatch tryCatch(iso);
-    // Test-only globals: __internal, loadTestData(path).
+    // Test-only globals: __internal, loadTestData(path) (shared/ first, then the test's folder).
     const char* setup =
         "(function (g, internal) { g.__internal = internal;"
-        " g.loadTestData = (p) => JSON.parse(internal.readTestFile(p)); })";
+        " g.loadTestData = (p) => JSON.parse(internal.readTestFile(p));"
+        " g.loadTestExpectations = g.loadTestData; })";
     v8::Local<v8::Script> setupScript;
     v8::Local<v8::Value> setupFn;
     v8::Local<v8::Value> setupArgs[] = {context->Global(), isolate_->internal()};

@@ -620,6 +620,34 @@ test('Body: clone of a stream body tees it', async () => {
   assert.equal(await r.text(), '12');
 });
 
+test('Request: a URL object as the input', () => {
+  assert.equal(new Request(new URL('http://example.com/x?y')).url, 'http://example.com/x?y');
+});
+
+test('Request: body types and content-type', async () => {
+  const r = new Request('http://x/', { method: 'POST', body: new URLSearchParams('a=1') });
+  assert.equal(r.headers.get('content-type'), 'application/x-www-form-urlencoded;charset=UTF-8');
+  assert.equal(await r.text(), 'a=1');
+  const b = new Request('http://x/', { method: 'POST', body: new Uint8Array([104, 105]) });
+  assert.equal(b.headers.get('content-type'), null);
+  assert.equal(await b.text(), 'hi');
+});
+
+test('Request: a ReadableStream body, cloned', async () => {
+  if (!hasStreams) return;
+  const r = new Request('http://x/', { method: 'POST', body: streamOf([bytes(111, 107)]) });
+  const c = r.clone();
+  assert.equal(await r.text(), 'ok');
+  assert.equal(await c.text(), 'ok');
+});
+
+test('Headers: an enumerable symbol key in a record is a TypeError', () => {
+  assert.throws(() => new Headers({ [Symbol('s')]: 'x' }), TypeError);
+  const o = { a: '1' };
+  Object.defineProperty(o, Symbol('hidden'), { value: 'x', enumerable: false });
+  assert.equal(new Headers(o).get('a'), '1');
+});
+
 // -------------------------------------------------------------------------------------------------------------------
 // Response
 
@@ -875,6 +903,20 @@ if (globalThis.__internal) {
     const r2 = new Response('x');
     await r2.text();
     assert.throws(() => internal.responseParts(r2), TypeError);
+  });
+
+  test('contract: an incoming GET or HEAD request gets a null body', () => {
+    const r = internal.makeIncomingRequest('GET', 'http://h/', [], u8('ignored'));
+    assert.equal(r.body, null);
+    assert.equal(new Request(r).method, 'GET');
+    assert.equal(internal.makeIncomingRequest('HEAD', 'http://h/', [], u8('x')).body, null);
+  });
+
+  test('contract: responseParts refuses a stream body someone is reading', () => {
+    if (!hasStreams) return;
+    const r = new Response('abc');
+    r.body.getReader();
+    assert.throws(() => internal.responseParts(r), TypeError);
   });
 
   test('contract: responseParts rejects non-Responses; isResponse', () => {

@@ -42,19 +42,21 @@
     if (v instanceof ArrayBufferCtor) return true;
     try { abByteLength.call(v); return true; } catch { return false; }
   };
-  const isReadableStream = (v) => {
-    if (typeof internal.isReadableStream === 'function') return internal.isReadableStream(v);
-    const RS = g.ReadableStream;
-    return typeof RS === 'function' && v instanceof RS;
+  // Another family's class, looked up when needed (it may load after this one): the copy it exported on `internal`,
+  // else the global; undefined when neither exists.
+  const ctor = (name) => {
+    const C = internal[name] || g[name];
+    return typeof C === 'function' ? C : undefined;
   };
   const isInstance = (v, name) => {
-    const C = g[name];
-    return typeof C === 'function' && v instanceof C;
+    const C = ctor(name);
+    return C !== undefined && v instanceof C;
   };
-  const isURLSearchParams = (v) => {
-    const USP = internal.URLSearchParams || g.URLSearchParams;
-    return typeof USP === 'function' && v instanceof USP;
+  const isReadableStream = (v) => {
+    if (typeof internal.isReadableStream === 'function') return internal.isReadableStream(v);
+    return isInstance(v, 'ReadableStream');
   };
+  const isURLSearchParams = (v) => isInstance(v, 'URLSearchParams');
   const serializeParams = (v) => (typeof internal.serializeURLSearchParams === 'function'
     ? internal.serializeURLSearchParams(v) : `${v}`);
   // Whether a stream has been read from. The streams family may export internal.isReadableStreamDisturbed; without it
@@ -124,14 +126,14 @@
     text += `--${boundary}--\r\n`;
     if (parts.length === 0) return new BodyState(K_STRING, text, type);
     parts.push(text);
-    return new BodyState(K_BLOB, new g.Blob(parts), type);
+    return new BodyState(K_BLOB, new (ctor('Blob'))(parts), type);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
   // Streams
 
   function byteStream(bytes) {
-    const RS = g.ReadableStream;
+    const RS = ctor('ReadableStream');
     const start = (c) => {
       if (bytes.byteLength !== 0) c.enqueue(bytes);
       c.close();
@@ -146,13 +148,14 @@
   // The stream of a body (`body` getter): turns the source into a ReadableStream once, if the global exists.
   function bodyStream(s) {
     if (s.kind === K_STREAM) return s.src;
-    if (typeof g.ReadableStream !== 'function') return null;
+    const RS = ctor('ReadableStream');
+    if (RS === undefined) return null;
     let stream;
     if (s.used || s.src === null) {
       stream = byteStream(EMPTY);
     } else if (s.kind === K_BLOB) {
       const blob = s.src;
-      stream = typeof blob.stream === 'function' ? blob.stream() : new g.ReadableStream({
+      stream = typeof blob.stream === 'function' ? blob.stream() : new RS({
         async start(c) {
           const ab = await blob.arrayBuffer();
           if (ab.byteLength !== 0) c.enqueue(new Uint8ArrayCtor(ab));
@@ -324,7 +327,7 @@
       if (name === null) throw bad();
       const content = u8.subarray(headEnd + 4, end);
       if (filename !== null) {
-        fd.append(name, new g.Blob([content], { type: ctype === null ? 'text/plain' : ctype }), filename);
+        fd.append(name, new (ctor('Blob'))([content], { type: ctype === null ? 'text/plain' : ctype }), filename);
       } else {
         fd.append(name, content.byteLength === 0 ? '' : native.utf8Decode(content, false));
       }
@@ -337,15 +340,15 @@
     if (mime !== null && mime.essence === 'multipart/form-data') {
       const boundary = mime.params.get('boundary');
       if (boundary === undefined || boundary === '') throw new TypeError('The multipart/form-data body has no boundary');
-      const fd = new g.FormData();
+      const fd = new (ctor('FormData'))();
       parseMultipart(u8, boundary, fd);
       return fd;
     }
     if (mime !== null && mime.essence === 'application/x-www-form-urlencoded') {
-      const fd = new g.FormData();
+      const fd = new (ctor('FormData'))();
       const text = u8.byteLength === 0 ? '' : native.utf8Decode(u8, false);
       const pairs = typeof internal.urlencodedParse === 'function'
-        ? internal.urlencodedParse(text) : new (internal.URLSearchParams || g.URLSearchParams)(text);
+        ? internal.urlencodedParse(text) : new (ctor('URLSearchParams'))(text);
       for (const [k, v] of pairs) fd.append(k, v);
       return fd;
     }
@@ -388,7 +391,8 @@
         return consume(this, true, (t) => jsonParse(t));
       },
       blob() {
-        if (typeof g.Blob !== 'function') return promiseReject(new TypeError('Blob is not available'));
+        const Blob = ctor('Blob');
+        if (Blob === undefined) return promiseReject(new TypeError('Blob is not available'));
         let s, type;
         try {
           s = stateOf(this);
@@ -402,10 +406,10 @@
           retire(s);
           return promiseResolve(blob.slice(0, blob.size, type));
         }
-        return consume(this, false, (u8) => new g.Blob(u8 === EMPTY ? [] : [u8], { type }));
+        return consume(this, false, (u8) => new Blob(u8 === EMPTY ? [] : [u8], { type }));
       },
       formData() {
-        if (typeof g.FormData !== 'function') return promiseReject(new TypeError('FormData is not available'));
+        if (ctor('FormData') === undefined) return promiseReject(new TypeError('FormData is not available'));
         let type;
         try { type = contentTypeOf(this); } catch (e) { return promiseReject(e); }
         return consume(this, false, (u8) => packageFormData(u8, type));
@@ -453,7 +457,7 @@
     if (kind !== K_STREAM) s.src = null;
     if (kind !== K_BLOB) return src;
     if (typeof internal.blobBytes === 'function') return internal.blobBytes(src);
-    if (typeof g.ReadableStream === 'function' && typeof src.stream === 'function') return src.stream();
+    if (ctor('ReadableStream') !== undefined && typeof src.stream === 'function') return src.stream();
     throw new TypeError('A Blob body cannot be sent without ReadableStream');
   }
 

@@ -124,8 +124,7 @@
       }
 
       let hlist = null;       // set when init gives headers
-      let initBody = null;    // a BodyState from init, or null
-      let initBodyRaw;        // init.body as given (undefined when absent)
+      let initBodyRaw;        // init.body as given (undefined when absent); a BodyState when init is a Request
       let initReq = null;
       if (init !== undefined && init !== null) {
         if (isRequest(init)) {
@@ -177,9 +176,8 @@
         if (bodyUnusable(initBodyRaw)) throw new TypeError('Cannot construct a Request from a Request whose body has already been used.');
         body = transferBody(initBodyRaw);
       } else if (hasInitBody) {
-        initBody = extractBody(initBodyRaw);
-        if (initBody.type !== null && !headerListHas(hlist, 'content-type')) hlist.push('content-type', initBody.type);
-        body = initBody;
+        body = extractBody(initBodyRaw);
+        if (body.type !== null && !headerListHas(hlist, 'content-type')) hlist.push('content-type', body.type);
       } else if (inputBody !== null) {
         if (bodyUnusable(inputBody)) throw new TypeError('Cannot construct a Request from a Request whose body has already been used.');
         body = transferBody(inputBody);
@@ -204,13 +202,17 @@
       // The signal a copy of `r` follows: r's own if already made, else the one r follows (equivalent).
       signalOf = (r) => (r.#signal !== undefined ? r.#signal : r.#parentSignal);
 
+      // The Request a fetch handler receives. `method` and `url` (absolute, serialized) are trusted; `headers` is a
+      // flat [name, value, ...] list with lower-case valid names, adopted without a copy or validation; `body` is
+      // null, a Uint8Array (adopted) or a ReadableStream. A GET or HEAD request gets a null body, so that the usual
+      // `new Request(request, ...)` does not throw.
       internal.makeIncomingRequest = (method, url, headers, body, cf = undefined) => {
         const r = new Request(INTERNAL);
         r.#method = method;
         r.#url = url;
         r.#hlist = headers;
         r.#immutable = true;
-        r.#body = bodyFromWire(body);
+        r.#body = method === 'GET' || method === 'HEAD' ? null : bodyFromWire(body);
         r.#cf = cf;
         return r;
       };

@@ -124,6 +124,11 @@
         r.#cf = cf;
       };
 
+      // What the server sends for a Response: { status, statusText, headers, body }. `headers` is the flat list
+      // [name, value, ...] in insertion order (lower-case names, set-cookie values separate; names and values are
+      // ByteStrings: one char per byte, Latin-1), to be copied before JS runs again: it may be the Response's own
+      // array. `body` is null, a string (to be sent UTF-8 encoded), a Uint8Array or a ReadableStream of Uint8Arrays.
+      // status 0 means Response.error(). Marks the body used; TypeError if `r` is not a Response or its body was used.
       internal.responseParts = (r) => {
         if (!isResponse(r)) throw new TypeError('Not a Response');
         const body = r.#body;

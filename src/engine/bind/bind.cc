@@ -33,6 +33,14 @@ std::string toUtf8(v8::Isolate* isolate, v8::Local<v8::Value> value) {
   return out;
 }
 
+std::string toLatin1(v8::Isolate* isolate, v8::Local<v8::Value> value) {
+  v8::Local<v8::String> s = value->IsString() ? value.As<v8::String>() : check(value->ToString(isolate->GetCurrentContext()));
+  std::string out(s->Length(), '\0');
+  s->WriteOneByte(isolate, reinterpret_cast<uint8_t*>(out.data()), 0, static_cast<int>(out.size()),
+                  v8::String::NO_NULL_TERMINATION);
+  return out;
+}
+
 void throwJs(v8::Isolate* isolate, ErrorType type, std::string_view message) {
   v8::Local<v8::String> m;
   if (!v8::String::NewFromUtf8(isolate, message.data(), v8::NewStringType::kNormal, static_cast<int>(message.size()))

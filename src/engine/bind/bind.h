@@ -97,6 +97,9 @@ v8::Local<v8::String> newString(v8::Isolate* isolate, std::string_view utf8);
 // String(value) as UTF-8, or unwinds.
 std::string toUtf8(v8::Isolate* isolate, v8::Local<v8::Value> value);
 
+// String(value) as Latin-1 bytes, one per UTF-16 code unit (HTTP's ByteString; callers have checked <= 0xFF).
+std::string toLatin1(v8::Isolate* isolate, v8::Local<v8::Value> value);
+
 // Throws a JS exception of the given type now (for code outside a NativeFn that must raise one).
 void throwJs(v8::Isolate* isolate, ErrorType type, std::string_view message);
 

@@ -5,7 +5,7 @@
 
 namespace islet::runtime {
 namespace {
-int64_t cpuMicros(clockid_t clock) {
+int64_t clockMicros(clockid_t clock) {
   timespec ts;
   clock_gettime(clock, &ts);
   return static_cast<int64_t>(ts.tv_sec) * 1'000'000 + ts.tv_nsec / 1000;
@@ -13,7 +13,8 @@ int64_t cpuMicros(clockid_t clock) {
 thread_local size_t tSlot = SIZE_MAX;
 }  // namespace
 
-int64_t threadCpuMicros() { return cpuMicros(CLOCK_THREAD_CPUTIME_ID); }
+int64_t threadCpuMicros() { return clockMicros(CLOCK_THREAD_CPUTIME_ID); }
+int64_t monotonicMicros() { return clockMicros(CLOCK_MONOTONIC); }
 
 Watchdog& Watchdog::instance() {
   static Watchdog* w = new Watchdog();  // never destroyed: its thread runs for the life of the process
@@ -36,12 +37,10 @@ size_t Watchdog::slotForThisThread() {
 Watchdog::Entry::Entry(v8::Isolate* isolate, int64_t cpuLimitMicros) {
   Watchdog& w = instance();
   slot_ = w.slotForThisThread();
-  startCpu_ = threadCpuMicros();
   Slot& s = w.slots_[slot_];
-  // A termination requested just after the previous entry ended must not hit this one.
-  isolate->CancelTerminateExecution();
+  s.startMono = monotonicMicros();
+  s.limitMicros = cpuLimitMicros;
   s.terminated.store(false, std::memory_order_relaxed);
-  s.deadlineCpuMicros.store(startCpu_ + cpuLimitMicros, std::memory_order_relaxed);
   s.isolate.store(isolate, std::memory_order_release);
 }
 
@@ -49,24 +48,43 @@ Watchdog::Entry::~Entry() {
   Slot& s = instance().slots_[slot_];
   std::lock_guard lock(s.mutex);
   s.isolate.store(nullptr, std::memory_order_release);
+  s.observedCpu = -1;
 }
 
 bool Watchdog::Entry::terminated() const {
   return instance().slots_[slot_].terminated.load(std::memory_order_acquire);
 }
 
+int64_t Watchdog::Entry::cpuMicros() const {
+  Slot& s = instance().slots_[slot_];
+  int64_t observedCpu, observedMono;
+  {
+    std::lock_guard lock(s.mutex);
+    observedCpu = s.observedCpu;
+    observedMono = s.observedMono;
+  }
+  if (observedCpu < 0) return monotonicMicros() - s.startMono;
+  return (threadCpuMicros() - observedCpu) + (observedMono - s.startMono);
+}
+
 void Watchdog::run() {
   for (;;) {
-    std::this_thread::sleep_for(std::chrono::microseconds(500));
+    std::this_thread::sleep_for(std::chrono::microseconds(kPeriodMicros));
     size_t n = used_.load(std::memory_order_acquire);
     for (size_t i = 0; i < n; i++) {
       Slot& s = slots_[i];
-      v8::Isolate* isolate = s.isolate.load(std::memory_order_acquire);
-      if (isolate == nullptr) continue;
-      if (cpuMicros(s.clock) < s.deadlineCpuMicros.load(std::memory_order_relaxed)) continue;
-      // Under the slot's lock the entry cannot end (nor its isolate be disposed) while we terminate it.
+      if (s.isolate.load(std::memory_order_relaxed) == nullptr) continue;
+      // Under the slot's lock the entry cannot end (nor its isolate be disposed) while we look at it.
       std::lock_guard lock(s.mutex);
-      if (s.isolate.load(std::memory_order_acquire) != isolate) continue;
+      v8::Isolate* isolate = s.isolate.load(std::memory_order_acquire);
+      if (isolate == nullptr || s.terminated.load(std::memory_order_relaxed)) continue;
+      int64_t cpu = clockMicros(s.clock);
+      if (s.observedCpu < 0) {
+        s.observedCpu = cpu;
+        s.observedMono = monotonicMicros();
+      }
+      int64_t used = (cpu - s.observedCpu) + (s.observedMono - s.startMono);
+      if (used < s.limitMicros) continue;
       s.terminated.store(true, std::memory_order_release);
       isolate->TerminateExecution();
     }

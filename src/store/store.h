@@ -1,0 +1,189 @@
+// store: the durable state of an islet node, behind interfaces so higher layers never open a database.
+//
+// ControlStore holds what the management API manages: accounts, API tokens, scripts and their immutable versions,
+// deployments (which versions serve, by percentage), routes, cron schedules, secrets live inside versions.
+// KvStore holds Workers KV namespaces and their entries. UsageStore (later) holds metering.
+//
+// Every mutating call is durable when it returns OK (SQLite WAL, synchronous=FULL): an acknowledged write survives
+// kill -9. Calls are thread-safe; implementations serialise writers internally. Times are ms since the epoch.
+// Ids are opaque strings made by the store (32 lower-case hex characters).
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "base/status.h"
+
+namespace islet::store {
+
+struct Account {
+  std::string id;
+  std::string name;  // unique, a lower-case DNS label
+  int64_t createdMs = 0;
+};
+
+struct Token {
+  std::string id;
+  std::string accountId;  // empty for an admin token
+  std::string name;
+  int64_t createdMs = 0;
+  bool revoked = false;
+};
+
+// One module of a script version, as uploaded.
+struct ModuleBlob {
+  std::string name;         // "index.js", "lib/x.js", "app.wasm"
+  std::string contentType;  // "application/javascript+module", "text/javascript", "application/wasm", ...
+  std::string data;
+};
+
+struct ScriptVersion {
+  std::string id;
+  std::string accountId;
+  std::string scriptName;
+  int64_t number = 0;        // 1, 2, 3... per script
+  int64_t createdMs = 0;
+  std::string metadataJson;  // the upload's metadata part (main_module, bindings, compatibility_date, ...)
+  std::string source;        // who uploaded it: "api", "wrangler", "islet-cli"
+  std::vector<ModuleBlob> modules;
+};
+
+struct ScriptInfo {
+  std::string accountId;
+  std::string name;
+  int64_t createdMs = 0;
+  int64_t modifiedMs = 0;
+};
+
+struct DeploymentVersion {
+  std::string versionId;
+  double percentage = 100;
+};
+
+// Which versions serve a script's traffic; the newest deployment is the live one.
+struct Deployment {
+  std::string id;
+  std::string accountId;
+  std::string scriptName;
+  int64_t createdMs = 0;
+  std::string message;  // "upload", "rollback", ...
+  std::vector<DeploymentVersion> versions;
+};
+
+struct Route {
+  std::string id;
+  std::string accountId;
+  std::string pattern;  // "api.example.com/v1/*"
+  std::string scriptName;
+};
+
+struct Schedule {
+  std::string cron;
+  int64_t createdMs = 0;
+};
+
+class ControlStore {
+ public:
+  virtual ~ControlStore() = default;
+
+  // Accounts. createAccount fails with kAlreadyExists for a taken name.
+  virtual Result<Account> createAccount(const std::string& name) = 0;
+  virtual Result<Account> getAccount(const std::string& id) = 0;                // kNotFound
+  virtual Result<Account> getAccountByName(const std::string& name) = 0;        // kNotFound
+  virtual Result<std::vector<Account>> listAccounts() = 0;
+
+  // Tokens: only a hash of the secret is stored; findTokenByHash compares hashes (callers hash the presented secret).
+  virtual Result<Token> createToken(const std::string& accountId, const std::string& name,
+                                    const std::string& secretHash) = 0;
+  virtual Result<Token> findTokenByHash(const std::string& secretHash) = 0;    // kNotFound, also when revoked
+  virtual Result<std::vector<Token>> listTokens(const std::string& accountId) = 0;
+  virtual Status revokeToken(const std::string& accountId, const std::string& tokenId) = 0;  // kNotFound
+
+  // Scripts and versions. addVersion assigns id, number and createdMs, creates the script if new, and — when
+  // `deploy` is true — records a deployment that sends 100 % to the new version, all in one transaction.
+  virtual Result<ScriptVersion> addVersion(ScriptVersion version, bool deploy, const std::string& message) = 0;
+  virtual Result<ScriptVersion> getVersion(const std::string& accountId, const std::string& scriptName,
+                                           const std::string& versionId) = 0;  // kNotFound
+  virtual Result<std::vector<ScriptVersion>> listVersions(const std::string& accountId,
+                                                          const std::string& scriptName) = 0;  // newest first, no module data
+  virtual Result<std::vector<ScriptInfo>> listScripts(const std::string& accountId) = 0;
+  virtual Result<ScriptInfo> getScript(const std::string& accountId, const std::string& scriptName) = 0;  // kNotFound
+  // Deletes the script with its versions, deployments, routes and schedules.
+  virtual Status deleteScript(const std::string& accountId, const std::string& scriptName) = 0;
+
+  // Deployments. addDeployment checks that every version belongs to the script and percentages sum to 100.
+  virtual Result<Deployment> addDeployment(const std::string& accountId, const std::string& scriptName,
+                                           std::vector<DeploymentVersion> versions, const std::string& message) = 0;
+  virtual Result<std::vector<Deployment>> listDeployments(const std::string& accountId,
+                                                          const std::string& scriptName) = 0;  // newest first
+  // Every script's live deployment (what the data plane serves), for loading at start.
+  virtual Result<std::vector<Deployment>> liveDeployments() = 0;
+
+  // Routes: a pattern is unique across all accounts (kAlreadyExists).
+  virtual Result<Route> addRoute(const std::string& accountId, const std::string& pattern,
+                                 const std::string& scriptName) = 0;
+  virtual Result<std::vector<Route>> listRoutes(const std::string& accountId) = 0;
+  virtual Result<std::vector<Route>> allRoutes() = 0;
+  virtual Status deleteRoute(const std::string& accountId, const std::string& routeId) = 0;
+
+  // Cron schedules of a script: replaced as a whole.
+  virtual Status setSchedules(const std::string& accountId, const std::string& scriptName,
+                              const std::vector<std::string>& crons) = 0;
+  virtual Result<std::vector<Schedule>> getSchedules(const std::string& accountId, const std::string& scriptName) = 0;
+
+  // A monotonically increasing counter bumped by every change that affects what serves (versions, deployments,
+  // routes, deletes): the data plane reloads its routing table when it moves.
+  virtual int64_t generation() = 0;
+};
+
+struct KvNamespace {
+  std::string id;
+  std::string accountId;
+  std::string title;
+};
+
+struct KvEntry {
+  std::string value;
+  std::optional<int64_t> expirationSec;  // absolute, seconds since the epoch
+  std::string metadataJson;              // empty: none
+};
+
+struct KvKey {
+  std::string name;
+  std::optional<int64_t> expirationSec;
+  std::string metadataJson;
+};
+
+struct KvListResult {
+  std::vector<KvKey> keys;  // sorted by name (bytewise)
+  std::string cursor;       // empty when complete
+};
+
+class KvStore {
+ public:
+  virtual ~KvStore() = default;
+  virtual Result<KvNamespace> createNamespace(const std::string& accountId, const std::string& title) = 0;  // title unique per account
+  virtual Result<std::vector<KvNamespace>> listNamespaces(const std::string& accountId) = 0;
+  virtual Result<KvNamespace> getNamespace(const std::string& accountId, const std::string& namespaceId) = 0;
+  virtual Status deleteNamespace(const std::string& accountId, const std::string& namespaceId) = 0;
+
+  // Entries. An expired entry reads as kNotFound (nowSec passed by the caller, so tests control time).
+  virtual Status put(const std::string& namespaceId, const std::string& key, KvEntry entry) = 0;
+  virtual Result<KvEntry> get(const std::string& namespaceId, const std::string& key, int64_t nowSec) = 0;
+  virtual Status remove(const std::string& namespaceId, const std::string& key) = 0;  // OK if absent
+  // Keys >= the cursor position with the prefix, at most `limit` (1..1000).
+  virtual Result<KvListResult> list(const std::string& namespaceId, const std::string& prefix,
+                                    const std::string& cursor, int limit, int64_t nowSec) = 0;
+};
+
+// The embedded default: one SQLite file at `path` (created if missing) holding both stores.
+struct SqliteStores {
+  std::shared_ptr<ControlStore> control;
+  std::shared_ptr<KvStore> kv;
+};
+Result<SqliteStores> openSqlite(const std::string& path);
+
+}  // namespace islet::store

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "api/kv/kv.h"
 #include "base/log.h"
 #include "engine/engine.h"
 #include "engine/platform.h"
@@ -269,6 +270,10 @@ constexpr engine::bind::NativeFunction kNatives[] = {
     ISLET_NATIVE("timeOrigin", timeOrigin),
     ISLET_NATIVE("fetchDone", fetchDone),
     ISLET_NATIVE("testReadFile", testReadFile),
+    ISLET_NATIVE("kvGet", kv::get),
+    ISLET_NATIVE("kvPut", kv::put),
+    ISLET_NATIVE("kvDelete", kv::remove),
+    ISLET_NATIVE("kvList", kv::list),
 };
 
 }  // namespace

@@ -16,6 +16,8 @@
 #include "cli/project.h"
 #include "engine/platform.h"
 #include "server/dev_server.h"
+#include "server/platform_server.h"
+#include "store/store.h"
 
 namespace islet::cli {
 namespace {
@@ -110,6 +112,74 @@ int dev(const engine::Engine& engine, const std::string& path, const std::string
   return 0;
 }
 
+Result<std::pair<std::string, uint16_t>> splitHostPort(const std::string& s, uint16_t defaultPort) {
+  size_t colon = s.rfind(':');
+  size_t bracket = s.find(']');
+  if (colon == std::string::npos || (bracket != std::string::npos && bracket > colon)) {
+    return std::make_pair(s, defaultPort);
+  }
+  std::string host = s.substr(0, colon);
+  if (host.starts_with("[") && host.ends_with("]")) host = host.substr(1, host.size() - 2);
+  try {
+    int port = std::stoi(s.substr(colon + 1));
+    if (port < 0 || port > 65535) throw std::out_of_range("port");
+    return std::make_pair(host, static_cast<uint16_t>(port));
+  } catch (const std::exception&) {
+    return Status::invalidArgument("invalid address " + s);
+  }
+}
+
+int serve(const engine::Engine& engine, const std::string& dataDir, const std::string& listen, const std::string& api,
+          int threads, const std::string& baseDomain, const CommonLimits& limits) {
+  std::error_code ec;
+  fs::create_directories(dataDir, ec);
+  if (ec) {
+    fmt::print(stderr, "islet serve: cannot create {}: {}\n", dataDir, ec.message());
+    return 1;
+  }
+  auto stores = store::openSqlite((fs::path(dataDir) / "islet.db").string());
+  if (!stores.isOk()) {
+    fmt::print(stderr, "islet serve: {}\n", stores.status().message());
+    return 1;
+  }
+  auto pub = splitHostPort(listen, 8787);
+  auto apiAddr = splitHostPort(api, 8788);
+  if (!pub.isOk() || !apiAddr.isOk()) {
+    fmt::print(stderr, "islet serve: {}\n", !pub.isOk() ? pub.status().message() : apiAddr.status().message());
+    return 1;
+  }
+  server::PlatformOptions options;
+  options.publicAddress = pub->first;
+  options.publicPort = pub->second;
+  options.apiAddress = apiAddr->first;
+  options.apiPort = apiAddr->second;
+  options.threads = threads;
+  options.baseDomain = baseDomain;
+  options.limits = limits.limits();
+  server::PlatformServer server(engine, stores->control, stores->kv, options);
+  std::string tokenFile = (fs::path(dataDir) / "admin-token").string();
+  bool created = false;
+  Status s = server.start(tokenFile, &created);
+  if (!s.isOk()) {
+    fmt::print(stderr, "islet serve: {}\n", s.message());
+    return 1;
+  }
+  auto show = [](const boost::asio::ip::tcp::endpoint& ep) {
+    std::string host = ep.address().is_v6() ? "[" + ep.address().to_string() + "]" : ep.address().to_string();
+    return fmt::format("http://{}:{}", host, ep.port());
+  };
+  fmt::print("islet serve: public traffic at {}/ (scripts answer at <script>.<account>.{})\n", show(server.publicEndpoint()),
+             baseDomain);
+  fmt::print("islet serve: management API at {}/client/v4\n", show(server.apiEndpoint()));
+  fmt::print("islet serve: {} admin token in {}\n", created ? "created an" : "the", tokenFile);
+  std::fflush(stdout);
+  signal(SIGINT, onSignal);
+  signal(SIGTERM, onSignal);
+  while (!gStop) std::this_thread::sleep_for(std::chrono::milliseconds(100));
+  server.stop();
+  return 0;
+}
+
 Result<std::string> readFile(const std::string& p) {
   std::ifstream in(p, std::ios::binary);
   if (!in) return Status::notFound(fmt::format("cannot read {}", p));
@@ -182,6 +252,19 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   limits.add(devCmd);
 
+  auto* serveCmd = app.add_subcommand("serve", "run the multi-tenant platform: public listener + management API");
+  std::string dataDir = ".islet", serveListen = "127.0.0.1:8787", serveApi = "127.0.0.1:8788";
+  std::string baseDomain = "islet.localhost";
+  int serveThreads = 0;
+  cli::CommonLimits serveLimits;
+  serveCmd->add_option("--data", dataDir, "data directory (SQLite file, admin token)")->capture_default_str();
+  serveCmd->add_option("--listen", serveListen, "public address:port")->capture_default_str();
+  serveCmd->add_option("--api", serveApi, "management API address:port")->capture_default_str();
+  serveCmd->add_option("--threads", serveThreads, "event-loop threads (default: one per core)");
+  serveCmd->add_option("--base-domain", baseDomain, "scripts answer at <script>.<account>.<base domain>")
+      ->capture_default_str();
+  serveLimits.add(serveCmd);
+
   auto* testCmd = app.add_subcommand("test", "run JS test files inside islet");
   std::vector<std::string> testFiles;
   std::string harness, shared;
@@ -205,6 +288,7 @@ int main(int argc, char** argv) {
     http.readTimeout = std::chrono::milliseconds(readTimeoutMs);
     return cli::dev(engine, devPath, listen, port, threads, http, limits);
   }
+  if (*serveCmd) return cli::serve(engine, dataDir, serveListen, serveApi, serveThreads, baseDomain, serveLimits);
   if (*testCmd) return cli::test(engine, testFiles, harness, shared, testLimits);
   return 2;
 }

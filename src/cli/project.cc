@@ -74,14 +74,21 @@ Result<Project> loadProject(const fs::path& input) {
       name = config["name"].value_or(std::string());
       if (auto* vars = config["vars"].as_table()) {
         for (const auto& [key, value] : *vars) {
+          runtime::Binding b;
+          b.name = std::string(key.str());
           if (auto s = value.value<std::string>()) {
-            script->vars[std::string(key.str())] = *s;
+            b.value = *s;
           } else {
-            // Non-string vars are JSON values in wrangler; keep their TOML text form.
+            // Non-string vars are JSON values in wrangler.
             std::ostringstream os;
             os << toml::json_formatter(toml::table{{"v", value}});
-            script->vars[std::string(key.str())] = os.str();
+            std::string wrapped = os.str();  // {"v": ...}
+            size_t colon = wrapped.find(':');
+            size_t end = wrapped.rfind('}');
+            b.type = runtime::Binding::Type::kJson;
+            b.value = wrapped.substr(colon + 1, end - colon - 1);
           }
+          script->bindings.push_back(std::move(b));
         }
       }
     } else if (fs::exists(path / "index.js")) {

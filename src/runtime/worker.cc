@@ -129,6 +129,11 @@ Status Worker::init(const engine::Engine& engine) {
   iso->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
   iso->SetPromiseRejectCallback(&onPromiseReject);
   iso->SetCaptureStackTraceForUncaughtExceptions(true, 10);
+  kvAccess_.store = options_.kv;
+  for (const auto& b : script_->bindings) {
+    if (b.type == Binding::Type::kKvNamespace) kvAccess_.namespaceIds.insert(b.value);
+  }
+  api::kv::setAccess(iso, &kvAccess_);
 
   Status status = Status::ok();
   {
@@ -136,10 +141,40 @@ Status Worker::init(const engine::Engine& engine) {
     v8::Local<v8::Context> context = entry.context();
     v8::TryCatch tryCatch(iso);
     v8::Local<v8::Object> env = v8::Object::New(iso);
-    for (const auto& [name, value] : script_->vars) {
-      v8::Local<v8::Object> target = script_->syntax == ScriptSyntax::kModules ? env : context->Global();
-      if (target->Set(context, engine::bind::newString(iso, name), engine::bind::newString(iso, value)).IsNothing()) {
-        return Status::internal("cannot set a binding");
+    v8::Local<v8::Object> target = script_->syntax == ScriptSyntax::kModules ? env : context->Global();
+    for (const auto& b : script_->bindings) {
+      v8::Local<v8::String> name;
+      v8::Local<v8::Value> value;
+      if (!v8::String::NewFromUtf8(iso, b.name.data(), v8::NewStringType::kNormal, static_cast<int>(b.name.size()))
+               .ToLocal(&name)) {
+        return Status::invalidArgument("a binding name is too long");
+      }
+      bool ok = true;
+      switch (b.type) {
+        case Binding::Type::kText:
+          ok = v8::String::NewFromUtf8(iso, b.value.data(), v8::NewStringType::kNormal, static_cast<int>(b.value.size()))
+                   .ToLocal(&value);
+          break;
+        case Binding::Type::kJson: {
+          v8::Local<v8::String> text;
+          ok = v8::String::NewFromUtf8(iso, b.value.data(), v8::NewStringType::kNormal, static_cast<int>(b.value.size()))
+                   .ToLocal(&text) &&
+               v8::JSON::Parse(context, text).ToLocal(&value);
+          break;
+        }
+        case Binding::Type::kKvNamespace: {
+          v8::Local<v8::Function> makeKv = isolate_->internalFunction("makeKvNamespace");
+          v8::Local<v8::String> id;
+          ok = !makeKv.IsEmpty() &&
+               v8::String::NewFromUtf8(iso, b.value.data(), v8::NewStringType::kNormal, static_cast<int>(b.value.size()))
+                   .ToLocal(&id);
+          v8::Local<v8::Value> argv[] = {id};
+          ok = ok && makeKv->Call(context, v8::Undefined(iso), 1, argv).ToLocal(&value);
+          break;
+        }
+      }
+      if (!ok || target->Set(context, name, value).IsNothing()) {
+        return Status::invalidArgument(fmt::format("binding {}: {}", b.name, engine::describeException(iso, tryCatch)));
       }
     }
     v8::Local<v8::Value> exports = v8::Undefined(iso);

@@ -20,18 +20,30 @@
 #include "base/status.h"
 #include "engine/engine.h"
 #include "engine/modules.h"
+#include "api/kv/kv.h"
 #include "net/http_server.h"
+#include "store/store.h"
 
 namespace islet::runtime {
 
 enum class ScriptSyntax { kModules, kServiceWorker };
 
+// A binding: what a worker sees as env.NAME (module syntax) or a global NAME (service-worker syntax).
+struct Binding {
+  enum class Type { kText, kJson, kKvNamespace };
+  std::string name;
+  Type type = Type::kText;
+  std::string value;  // the text; the JSON source; the KV namespace id
+};
+
 struct Script {
   std::string name;
+  std::string accountId;  // empty in `islet dev`
+  std::string versionId;  // empty in `islet dev`
   ScriptSyntax syntax = ScriptSyntax::kModules;
   std::vector<engine::ModuleSource> modules;  // for kServiceWorker: exactly one
   std::string mainModule;
-  std::map<std::string, std::string> vars;  // plain-text bindings, seen as env.NAME (or globals for service workers)
+  std::vector<Binding> bindings;
 };
 
 struct WorkerLimits {
@@ -51,6 +63,7 @@ class Worker final : public engine::Host {
     bool testMode = false;      // `islet test`: readTestFile allowed, `__internal` exposed
     std::string testDataRoot;   // where readTestFile looks first (the shared/ folder)
     std::string testFileDir;    // and then (the test file's folder)
+    std::shared_ptr<store::KvStore> kv;  // for kv_namespace bindings; null where there is no KV
   };
 
   // Creates an isolate for `script` on the calling thread, runs its top level, and binds its handlers.
@@ -109,6 +122,7 @@ class Worker final : public engine::Host {
   double timeOrigin_ = 0;
   bool broken_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+  api::kv::KvAccess kvAccess_;
 };
 
 }  // namespace islet::runtime

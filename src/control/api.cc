@@ -1,0 +1,683 @@
+#include "control/api.h"
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <boost/asio/io_context.hpp>
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <chrono>
+#include <ctime>
+#include <filesystem>
+#include <map>
+
+#include "base/log.h"
+#include "control/tokens.h"
+#include "net/multipart.h"
+
+namespace islet::control {
+
+using nlohmann::json;
+
+namespace {
+
+// Cloudflare's error codes where wrangler looks at them.
+constexpr int kCodeAuth = 10000;
+constexpr int kCodeNotFound = 10007;
+constexpr int kCodeBadRequest = 10001;
+constexpr int kCodeValidation = 10021;
+constexpr int kCodeKvKeyNotFound = 10009;
+constexpr int kCodeConflict = 10014;
+constexpr int kCodeInternal = 10013;
+
+std::string isoTime(int64_t ms) {
+  std::time_t t = ms / 1000;
+  std::tm tm;
+  gmtime_r(&t, &tm);
+  return fmt::format("{:04}-{:02}-{:02}T{:02}:{:02}:{:02}.{:03}Z", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday,
+                     tm.tm_hour, tm.tm_min, tm.tm_sec, ms % 1000);
+}
+
+net::Response jsonResponse(int status, const json& body) {
+  net::Response r;
+  r.status = status;
+  r.headers.emplace_back("content-type", "application/json");
+  r.body = body.dump(-1, ' ', false, json::error_handler_t::replace);
+  return r;
+}
+
+net::Response ok(json result, json extra = json::object()) {
+  json body = {{"success", true}, {"errors", json::array()}, {"messages", json::array()}, {"result", std::move(result)}};
+  for (auto& [k, v] : extra.items()) body[k] = v;
+  return jsonResponse(200, body);
+}
+
+net::Response fail(int status, int code, std::string message) {
+  json body = {{"success", false},
+               {"errors", json::array({{{"code", code}, {"message", std::move(message)}}})},
+               {"messages", json::array()},
+               {"result", nullptr}};
+  return jsonResponse(status, body);
+}
+
+net::Response fromStatus(const Status& s, int notFoundCode = kCodeNotFound) {
+  switch (s.code()) {
+    case StatusCode::kNotFound: return fail(404, notFoundCode, s.message());
+    case StatusCode::kInvalidArgument: return fail(400, kCodeBadRequest, s.message());
+    case StatusCode::kAlreadyExists: return fail(409, kCodeConflict, s.message());
+    case StatusCode::kPermissionDenied: return fail(403, kCodeAuth, s.message());
+    default:
+      log::error("management API: {}", s.message());
+      return fail(500, kCodeInternal, "internal error");
+  }
+}
+
+int hexValue(char c) {
+  if (c >= '0' && c <= '9') return c - '0';
+  if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+  if (c >= 'A' && c <= 'F') return c - 'A' + 10;
+  return -1;
+}
+
+std::string percentDecode(std::string_view s, bool plusIsSpace) {
+  std::string out;
+  out.reserve(s.size());
+  for (size_t i = 0; i < s.size(); i++) {
+    if (s[i] == '%' && i + 2 < s.size() && hexValue(s[i + 1]) >= 0 && hexValue(s[i + 2]) >= 0) {
+      out += static_cast<char>(hexValue(s[i + 1]) * 16 + hexValue(s[i + 2]));
+      i += 2;
+    } else if (plusIsSpace && s[i] == '+') {
+      out += ' ';
+    } else {
+      out += s[i];
+    }
+  }
+  return out;
+}
+
+json accountJson(const store::Account& a) {
+  return {{"id", a.id}, {"name", a.name}, {"created_on", isoTime(a.createdMs)}, {"type", "standard"}};
+}
+
+json tokenJson(const store::Token& t) {
+  return {{"id", t.id}, {"name", t.name}, {"status", t.revoked ? "revoked" : "active"},
+          {"issued_on", isoTime(t.createdMs)}};
+}
+
+json versionJson(const store::ScriptVersion& v) {
+  json meta = json::parse(v.metadataJson, nullptr, false);
+  json item = {{"id", v.id},
+               {"number", v.number},
+               {"metadata",
+                {{"created_on", isoTime(v.createdMs)},
+                 {"modified_on", isoTime(v.createdMs)},
+                 {"source", v.source},
+                 {"author_email", ""}}},
+               {"annotations", json::object()},
+               {"resources", {{"script", {{"etag", v.id}}}}}};
+  if (meta.is_object()) {
+    if (meta.contains("annotations") && meta["annotations"].is_object()) item["annotations"] = meta["annotations"];
+    json bindings = meta.value("bindings", json::array());
+    // Secrets never leave the store in clear.
+    for (auto& b : bindings) {
+      if (b.is_object() && b.value("type", "") == "secret_text") b.erase("text");
+    }
+    item["resources"]["bindings"] = bindings;
+    item["resources"]["script_runtime"] = {{"compatibility_date", meta.value("compatibility_date", "")},
+                                           {"compatibility_flags", meta.value("compatibility_flags", json::array())}};
+  }
+  return item;
+}
+
+json deploymentJson(const store::Deployment& d) {
+  json versions = json::array();
+  for (const auto& v : d.versions) versions.push_back({{"version_id", v.versionId}, {"percentage", v.percentage}});
+  return {{"id", d.id},
+          {"source", "api"},
+          {"strategy", "percentage"},
+          {"author_email", ""},
+          {"created_on", isoTime(d.createdMs)},
+          {"annotations", {{"workers/message", d.message}}},
+          {"versions", versions}};
+}
+
+bool validScriptName(const std::string& name) {
+  if (name.empty() || name.size() > 63) return false;
+  for (char c : name) {
+    if (!((c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '-' || c == '_')) return false;
+  }
+  return true;
+}
+
+std::optional<std::string> header(const net::Request& r, std::string_view name) {
+  for (const auto& [n, v] : r.headers) {
+    if (n == name) return v;
+  }
+  return std::nullopt;
+}
+
+}  // namespace
+
+struct ManagementApi::Call {
+  const net::Request& request;
+  std::vector<std::string> path;  // segments after /client/v4, percent-decoded
+  std::map<std::string, std::string> query;
+  std::optional<store::Token> token;
+  bool admin() const { return token && token->accountId.empty(); }
+};
+
+ManagementApi::ManagementApi(const engine::Engine& engine, std::shared_ptr<store::ControlStore> control,
+                             std::shared_ptr<store::KvStore> kv, ApiOptions options)
+    : engine_(engine), control_(std::move(control)), kv_(std::move(kv)), options_(std::move(options)) {}
+
+Result<bool> ManagementApi::ensureAdminToken(const std::string& tokenFile) {
+  if (std::filesystem::exists(tokenFile)) return false;
+  std::string secret = generateSecret();
+  auto token = control_->createToken("", "admin", hashSecret(secret));
+  if (!token.isOk()) return token.status();
+  std::string tmp = tokenFile + ".tmp";
+  int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0600);
+  if (fd < 0) return Status::unavailable(fmt::format("cannot write {}", tmp));
+  std::string line = secret + "\n";
+  bool written = ::write(fd, line.data(), line.size()) == static_cast<ssize_t>(line.size()) && ::fsync(fd) == 0;
+  ::close(fd);
+  if (!written || ::rename(tmp.c_str(), tokenFile.c_str()) != 0) {
+    return Status::unavailable(fmt::format("cannot write {}", tokenFile));
+  }
+  return true;
+}
+
+net::Response ManagementApi::handle(const net::Request& request) {
+  std::string_view target = request.target;
+  std::string_view pathPart = target.substr(0, target.find('?'));
+  Call call{request, {}, {}, {}};
+  if (size_t q = target.find('?'); q != std::string_view::npos) {
+    std::string_view qs = target.substr(q + 1);
+    size_t start = 0;
+    while (start <= qs.size()) {
+      size_t end = qs.find('&', start);
+      if (end == std::string_view::npos) end = qs.size();
+      std::string_view pair = qs.substr(start, end - start);
+      size_t eq = pair.find('=');
+      if (!pair.empty()) {
+        call.query[percentDecode(pair.substr(0, eq), true)] =
+            eq == std::string_view::npos ? "" : percentDecode(pair.substr(eq + 1), true);
+      }
+      start = end + 1;
+    }
+  }
+  constexpr std::string_view kPrefix = "/client/v4/";
+  if (!pathPart.starts_with(kPrefix)) return fail(404, kCodeNotFound, "not found: the API lives under /client/v4");
+  std::string_view rest = pathPart.substr(kPrefix.size());
+  size_t start = 0;
+  while (start <= rest.size()) {
+    size_t end = rest.find('/', start);
+    if (end == std::string_view::npos) end = rest.size();
+    if (end > start) call.path.push_back(percentDecode(rest.substr(start, end - start), false));
+    start = end + 1;
+  }
+
+  auto auth = header(request, "authorization");
+  if (!auth || !auth->starts_with("Bearer ") || auth->size() < 8) {
+    return fail(401, kCodeAuth, "Authentication error: send Authorization: Bearer <API token>");
+  }
+  auto token = control_->findTokenByHash(hashSecret(std::string_view(*auth).substr(7)));
+  if (!token.isOk()) {
+    if (token.status().code() == StatusCode::kNotFound) return fail(401, kCodeAuth, "Authentication error: invalid API token");
+    return fromStatus(token.status());
+  }
+  call.token = std::move(token.value());
+  try {
+    return route(call);
+  } catch (const json::exception& e) {
+    return fail(400, kCodeBadRequest, fmt::format("malformed JSON: {}", e.what()));
+  }
+}
+
+net::Response ManagementApi::route(Call& call) {
+  const auto& p = call.path;
+  const std::string& method = call.request.method;
+  auto is = [&](std::initializer_list<const char*> shape) {
+    if (p.size() != shape.size()) return false;
+    size_t i = 0;
+    for (const char* s : shape) {
+      if (std::string_view(s) != "*" && p[i] != s) return false;
+      i++;
+    }
+    return true;
+  };
+  auto body = [&]() { return json::parse(call.request.body); };
+
+  // ---- identity ----
+  if (is({"user", "tokens", "verify"})) return ok({{"id", call.token->id}, {"status", "active"}});
+  if (is({"user"})) return ok({{"id", call.token->id}, {"email", ""}});
+  if (is({"memberships"}) || (is({"accounts"}) && method == "GET")) {
+    json list = json::array();
+    if (call.admin()) {
+      auto all = control_->listAccounts();
+      if (!all.isOk()) return fromStatus(all.status());
+      for (const auto& a : all.value()) list.push_back(accountJson(a));
+    } else {
+      auto a = control_->getAccount(call.token->accountId);
+      if (!a.isOk()) return fromStatus(a.status());
+      list.push_back(accountJson(a.value()));
+    }
+    if (p[0] == "memberships") {
+      json members = json::array();
+      for (auto& a : list) members.push_back({{"id", a["id"]}, {"account", a}, {"status", "accepted"}});
+      return ok(members);
+    }
+    return ok(list);
+  }
+  if (is({"accounts"}) && method == "POST") {
+    if (!call.admin()) return fail(403, kCodeAuth, "only an admin token may create accounts");
+    json b = body();
+    if (!b.is_object() || !b.contains("name") || !b["name"].is_string()) {
+      return fail(400, kCodeBadRequest, "body must be {\"name\": \"...\"}");
+    }
+    auto a = control_->createAccount(b["name"].get<std::string>());
+    if (!a.isOk()) return fromStatus(a.status());
+    return ok(accountJson(a.value()));
+  }
+  if (p.empty() || p[0] != "accounts" || p.size() < 2) return fail(404, kCodeNotFound, "no such endpoint");
+
+  // ---- everything below is scoped to one account ----
+  const std::string& accountId = p[1];
+  if (!call.admin() && !constantTimeEquals(call.token->accountId, accountId)) {
+    return fail(403, kCodeAuth, "Authentication error: this token is not valid for that account");
+  }
+  auto account = control_->getAccount(accountId);
+  if (!account.isOk()) return fromStatus(account.status());
+  if (p.size() == 2 && method == "GET") return ok(accountJson(account.value()));
+
+  if (p.size() >= 3 && p[2] == "tokens") {
+    if (p.size() == 3 && method == "POST") {
+      json b = call.request.body.empty() ? json::object() : body();
+      std::string name = b.is_object() ? b.value("name", "token") : "token";
+      std::string secret = generateSecret();
+      auto t = control_->createToken(accountId, name, hashSecret(secret));
+      if (!t.isOk()) return fromStatus(t.status());
+      json r = tokenJson(t.value());
+      r["value"] = secret;
+      return ok(r);
+    }
+    if (p.size() == 3 && method == "GET") {
+      auto list = control_->listTokens(accountId);
+      if (!list.isOk()) return fromStatus(list.status());
+      json out = json::array();
+      for (const auto& t : list.value()) out.push_back(tokenJson(t));
+      return ok(out);
+    }
+    if (p.size() == 4 && method == "DELETE") {
+      Status s = control_->revokeToken(accountId, p[3]);
+      if (!s.isOk()) return fromStatus(s);
+      return ok({{"id", p[3]}});
+    }
+  }
+
+  if (p.size() >= 4 && p[2] == "workers") return workers(call, account.value());
+  if (p.size() >= 5 && p[2] == "storage" && p[3] == "kv" && p[4] == "namespaces") return kv(call);
+  return fail(404, kCodeNotFound, "no such endpoint");
+}
+
+
+Result<store::ScriptVersion> ManagementApi::parseUpload(Call& call, const std::string& accountId,
+                                                        const std::string& scriptName) {
+  auto contentType = header(call.request, "content-type");
+  if (!contentType) return Status::invalidArgument("the upload must be multipart/form-data");
+  auto boundary = net::multipartBoundary(*contentType);
+  if (!boundary.isOk()) return boundary.status();
+  auto parts = net::parseMultipart(call.request.body, boundary.value());
+  if (!parts.isOk()) return Status::invalidArgument(fmt::format("malformed multipart upload: {}", parts.status().message()));
+  store::ScriptVersion version;
+  version.accountId = accountId;
+  version.scriptName = scriptName;
+  version.source = call.query.count("source") ? call.query["source"] : "api";
+  bool haveMetadata = false;
+  for (auto& part : parts.value()) {
+    if (part.name == "metadata") {
+      haveMetadata = true;
+      json meta = json::parse(part.data, nullptr, false);
+      if (meta.is_discarded() || !meta.is_object()) return Status::invalidArgument("the metadata part is not a JSON object");
+      version.metadataJson = meta.dump();
+      continue;
+    }
+    std::string type = part.contentType.empty() ? "application/octet-stream" : part.contentType;
+    version.modules.push_back({part.name, type, std::move(part.data)});
+  }
+  if (!haveMetadata) return Status::invalidArgument("the upload has no metadata part");
+  if (version.modules.empty()) return Status::invalidArgument("the upload has no module parts");
+  if (auto ua = header(call.request, "user-agent"); ua && ua->find("wrangler") != std::string::npos) {
+    version.source = "wrangler";
+  }
+
+  auto script = runtime::scriptFromVersion(version, options_.uploadLimits);
+  if (!script.isOk()) return script.status();
+  for (const auto& b : script.value()->bindings) {
+    if (b.type != runtime::Binding::Type::kKvNamespace) continue;
+    auto ns = kv_->getNamespace(accountId, b.value);
+    if (!ns.isOk()) return Status::invalidArgument(fmt::format("binding {}: no KV namespace {} in this account", b.name, b.value));
+  }
+  // Compile it and run its top level, under limits, before it can serve.
+  boost::asio::io_context io;
+  runtime::Worker::Options options;
+  options.limits = options_.validationLimits;
+  options.kv = kv_;
+  auto worker = runtime::Worker::load(engine_, io, script.value(), options);
+  if (!worker.isOk()) return Status::invalidArgument(worker.status().message());
+  return version;
+}
+
+net::Response ManagementApi::workers(Call& call, const store::Account& account) {
+  const auto& p = call.path;
+  const std::string& method = call.request.method;
+  const std::string& accountId = account.id;
+
+  if (p.size() == 4 && p[3] == "subdomain") return ok({{"subdomain", account.name}});
+  if (p.size() == 4 && p[3] == "scripts" && method == "GET") {
+    auto list = control_->listScripts(accountId);
+    if (!list.isOk()) return fromStatus(list.status());
+    json out = json::array();
+    for (const auto& s : list.value()) {
+      out.push_back({{"id", s.name}, {"created_on", isoTime(s.createdMs)}, {"modified_on", isoTime(s.modifiedMs)}});
+    }
+    return ok(out);
+  }
+  if (p[3] == "routes") {
+    if (p.size() == 4 && method == "GET") {
+      auto list = control_->listRoutes(accountId);
+      if (!list.isOk()) return fromStatus(list.status());
+      json out = json::array();
+      for (const auto& r : list.value()) out.push_back({{"id", r.id}, {"pattern", r.pattern}, {"script", r.scriptName}});
+      return ok(out);
+    }
+    if (p.size() == 4 && method == "POST") {
+      json b = json::parse(call.request.body);
+      if (!b.is_object() || !b["pattern"].is_string() || !b["script"].is_string()) {
+        return fail(400, kCodeBadRequest, "body must be {\"pattern\": \"host/path*\", \"script\": \"name\"}");
+      }
+      std::string pattern = b["pattern"].get<std::string>();
+      if (pattern.find('/') == std::string::npos || pattern.front() == '/') {
+        return fail(400, kCodeBadRequest, "a route pattern is host/path, e.g. api.example.com/v1/*");
+      }
+      auto r = control_->addRoute(accountId, pattern, b["script"].get<std::string>());
+      if (!r.isOk()) return fromStatus(r.status());
+      return ok({{"id", r->id}, {"pattern", r->pattern}, {"script", r->scriptName}});
+    }
+    if (p.size() == 5 && method == "DELETE") {
+      Status s = control_->deleteRoute(accountId, p[4]);
+      if (!s.isOk()) return fromStatus(s);
+      return ok({{"id", p[4]}});
+    }
+    return fail(404, kCodeNotFound, "no such endpoint");
+  }
+  if (p[3] == "services" && p.size() == 5 && method == "GET") {
+    auto s = control_->getScript(accountId, p[4]);
+    if (!s.isOk()) return fromStatus(s.status());
+    return ok({{"id", s->name},
+               {"default_environment",
+                {{"environment", "production"},
+                 {"script", {{"id", s->name}, {"created_on", isoTime(s->createdMs)}, {"modified_on", isoTime(s->modifiedMs)}}}}}});
+  }
+  if (p[3] != "scripts" || p.size() < 5) return fail(404, kCodeNotFound, "no such endpoint");
+
+  const std::string& scriptName = p[4];
+  if (!validScriptName(scriptName)) {
+    return fail(400, kCodeBadRequest, "a script name is 1-63 characters of a-z, 0-9, - and _");
+  }
+  if (p.size() == 5) {
+    if (method == "PUT") {
+      auto version = parseUpload(call, accountId, scriptName);
+      if (!version.isOk()) {
+        if (version.status().code() == StatusCode::kInvalidArgument) {
+          return fail(400, kCodeValidation, version.status().message());
+        }
+        return fromStatus(version.status());
+      }
+      auto stored = control_->addVersion(std::move(version.value()), true, "upload");
+      if (!stored.isOk()) return fromStatus(stored.status());
+      log::info("deployed {}/{} version {} ({})", account.name, scriptName, stored->number, stored->id);
+      json meta = json::parse(stored->metadataJson);
+      return ok({{"id", scriptName},
+                 {"etag", stored->id},
+                 {"version_id", stored->id},
+                 {"created_on", isoTime(stored->createdMs)},
+                 {"modified_on", isoTime(stored->createdMs)},
+                 {"compatibility_date", meta.value("compatibility_date", "")},
+                 {"handlers", json::array({"fetch"})},
+                 {"usage_model", "standard"}});
+    }
+    if (method == "GET") {
+      auto deployments = control_->listDeployments(accountId, scriptName);
+      if (!deployments.isOk()) return fromStatus(deployments.status());
+      if (deployments->empty()) return fail(404, kCodeNotFound, "the script has no deployment");
+      auto version = control_->getVersion(accountId, scriptName, deployments->front().versions.front().versionId);
+      if (!version.isOk()) return fromStatus(version.status());
+      // The live version's modules, as multipart/form-data (what Cloudflare's download returns).
+      std::string boundary = "islet-" + generateSecret().substr(6, 24);
+      net::Response r;
+      r.status = 200;
+      r.headers.emplace_back("content-type", "multipart/form-data; boundary=" + boundary);
+      for (const auto& m : version->modules) {
+        r.body += fmt::format("--{}\r\nContent-Disposition: form-data; name=\"{}\"; filename=\"{}\"\r\nContent-Type: {}\r\n\r\n",
+                              boundary, m.name, m.name, m.contentType);
+        r.body += m.data;
+        r.body += "\r\n";
+      }
+      r.body += fmt::format("--{}--\r\n", boundary);
+      return r;
+    }
+    if (method == "DELETE") {
+      Status s = control_->deleteScript(accountId, scriptName);
+      if (!s.isOk()) return fromStatus(s);
+      log::info("deleted {}/{}", account.name, scriptName);
+      return ok({{"id", scriptName}});
+    }
+    return fail(405, kCodeBadRequest, "method not allowed");
+  }
+
+  const std::string& what = p[5];
+  if (what == "versions") {
+    if (p.size() == 6 && method == "GET") {
+      auto list = control_->listVersions(accountId, scriptName);
+      if (!list.isOk()) return fromStatus(list.status());
+      json items = json::array();
+      for (const auto& v : list.value()) items.push_back(versionJson(v));
+      return ok({{"items", items}});
+    }
+    if (p.size() == 6 && method == "POST") {
+      auto version = parseUpload(call, accountId, scriptName);
+      if (!version.isOk()) {
+        if (version.status().code() == StatusCode::kInvalidArgument) return fail(400, kCodeValidation, version.status().message());
+        return fromStatus(version.status());
+      }
+      // A version uploaded without deploying it; the script must exist first for a later deployment to make sense,
+      // but a first upload through this endpoint creates it (undeployed).
+      auto stored = control_->addVersion(std::move(version.value()), false, "");
+      if (!stored.isOk()) return fromStatus(stored.status());
+      json v = versionJson(stored.value());
+      return ok(v);
+    }
+    if (p.size() == 7 && method == "GET") {
+      auto v = control_->getVersion(accountId, scriptName, p[6]);
+      if (!v.isOk()) return fromStatus(v.status());
+      return ok(versionJson(v.value()));
+    }
+  }
+  if (what == "deployments") {
+    if (p.size() == 6 && method == "GET") {
+      auto list = control_->listDeployments(accountId, scriptName);
+      if (!list.isOk()) return fromStatus(list.status());
+      json out = json::array();
+      for (const auto& d : list.value()) out.push_back(deploymentJson(d));
+      return ok({{"deployments", out}});
+    }
+    if (p.size() == 6 && method == "POST") {
+      json b = json::parse(call.request.body);
+      if (!b.is_object() || !b.contains("versions") || !b["versions"].is_array()) {
+        return fail(400, kCodeBadRequest, "body must be {\"strategy\": \"percentage\", \"versions\": [{\"version_id\", \"percentage\"}]}");
+      }
+      std::vector<store::DeploymentVersion> versions;
+      for (const auto& v : b["versions"]) {
+        if (!v.is_object() || !v.contains("version_id") || !v["version_id"].is_string()) {
+          return fail(400, kCodeBadRequest, "each version needs a version_id");
+        }
+        double pct = v.contains("percentage") && v["percentage"].is_number() ? v["percentage"].get<double>() : 100;
+        versions.push_back({v["version_id"].get<std::string>(), pct});
+      }
+      std::string message = "deployment";
+      if (b.contains("annotations") && b["annotations"].is_object()) {
+        message = b["annotations"].value("workers/message", message);
+      }
+      auto d = control_->addDeployment(accountId, scriptName, std::move(versions), message);
+      if (!d.isOk()) return fromStatus(d.status());
+      log::info("deployment {} of {}/{}", d->id, account.name, scriptName);
+      return ok(deploymentJson(d.value()));
+    }
+  }
+  if (what == "schedules" && p.size() == 6) {
+    if (method == "PUT") {
+      json b = json::parse(call.request.body);
+      std::vector<std::string> crons;
+      if (!b.is_array()) return fail(400, kCodeBadRequest, "body must be [{\"cron\": \"*/5 * * * *\"}]");
+      for (const auto& c : b) {
+        if (!c.is_object() || !c.contains("cron") || !c["cron"].is_string()) {
+          return fail(400, kCodeBadRequest, "each schedule needs a cron string");
+        }
+        crons.push_back(c["cron"].get<std::string>());
+      }
+      Status s = control_->setSchedules(accountId, scriptName, crons);
+      if (!s.isOk()) return fromStatus(s);
+    }
+    auto list = control_->getSchedules(accountId, scriptName);
+    if (!list.isOk()) return fromStatus(list.status());
+    json out = json::array();
+    for (const auto& s : list.value()) {
+      out.push_back({{"cron", s.cron}, {"created_on", isoTime(s.createdMs)}, {"modified_on", isoTime(s.createdMs)}});
+    }
+    return ok({{"schedules", out}});
+  }
+  if (what == "subdomain" && p.size() == 6) return ok({{"enabled", true}, {"previews_enabled", false}});
+  if ((what == "settings" || what == "script-settings") && p.size() == 6) {
+    auto s = control_->getScript(accountId, scriptName);
+    if (!s.isOk()) return fromStatus(s.status());
+    return ok({{"logpush", false}, {"tail_consumers", json::array()}, {"observability", {{"enabled", false}}}});
+  }
+  return fail(404, kCodeNotFound, "no such endpoint");
+}
+
+net::Response ManagementApi::kv(Call& call) {
+  const auto& p = call.path;
+  const std::string& method = call.request.method;
+  const std::string& accountId = p[1];
+  if (p.size() == 5) {
+    if (method == "GET") {
+      auto list = kv_->listNamespaces(accountId);
+      if (!list.isOk()) return fromStatus(list.status());
+      json out = json::array();
+      for (const auto& n : list.value()) out.push_back({{"id", n.id}, {"title", n.title}});
+      return ok(out, {{"result_info", {{"count", out.size()}, {"page", 1}, {"per_page", out.size()}, {"total_count", out.size()}}}});
+    }
+    if (method == "POST") {
+      json b = json::parse(call.request.body);
+      if (!b.is_object() || !b.contains("title") || !b["title"].is_string()) {
+        return fail(400, kCodeBadRequest, "body must be {\"title\": \"...\"}");
+      }
+      auto n = kv_->createNamespace(accountId, b["title"].get<std::string>());
+      if (!n.isOk()) return fromStatus(n.status());
+      return ok({{"id", n->id}, {"title", n->title}});
+    }
+    return fail(405, kCodeBadRequest, "method not allowed");
+  }
+  const std::string& nsId = p[5];
+  auto ns = kv_->getNamespace(accountId, nsId);
+  if (!ns.isOk()) return fromStatus(ns.status());
+  if (p.size() == 6) {
+    if (method == "GET") return ok({{"id", ns->id}, {"title", ns->title}});
+    if (method == "DELETE") {
+      Status s = kv_->deleteNamespace(accountId, nsId);
+      if (!s.isOk()) return fromStatus(s);
+      return ok(nullptr);
+    }
+  }
+  if (p.size() == 7 && p[6] == "keys" && method == "GET") {
+    int limit = 1000;
+    if (call.query.count("limit")) {
+      limit = std::atoi(call.query["limit"].c_str());
+      if (limit < 10 || limit > 1000) return fail(400, kCodeBadRequest, "limit must be between 10 and 1000");
+    }
+    using namespace std::chrono;
+    int64_t now = duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+    auto list = kv_->list(nsId, call.query["prefix"], call.query["cursor"], limit, now);
+    if (!list.isOk()) return fromStatus(list.status());
+    json out = json::array();
+    for (const auto& k : list->keys) {
+      json key = {{"name", k.name}};
+      if (k.expirationSec) key["expiration"] = *k.expirationSec;
+      if (!k.metadataJson.empty()) key["metadata"] = json::parse(k.metadataJson, nullptr, false);
+      out.push_back(key);
+    }
+    return ok(out, {{"result_info", {{"count", out.size()}, {"cursor", list->cursor}}}});
+  }
+  if (p.size() == 8 && p[6] == "values") {
+    const std::string& key = p[7];
+    using namespace std::chrono;
+    int64_t now = duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+    if (method == "GET") {
+      auto entry = kv_->get(nsId, key, now);
+      if (!entry.isOk()) return fromStatus(entry.status(), kCodeKvKeyNotFound);
+      net::Response r;
+      r.status = 200;
+      r.headers.emplace_back("content-type", "application/octet-stream");
+      if (entry->expirationSec) r.headers.emplace_back("expiration", std::to_string(*entry->expirationSec));
+      r.body = std::move(entry->value);
+      return r;
+    }
+    if (method == "DELETE") {
+      Status s = kv_->remove(nsId, key);
+      if (!s.isOk()) return fromStatus(s);
+      return ok(nullptr);
+    }
+    if (method == "PUT") {
+      store::KvEntry entry;
+      auto contentType = header(call.request, "content-type");
+      if (contentType && contentType->starts_with("multipart/form-data")) {
+        auto boundary = net::multipartBoundary(*contentType);
+        if (!boundary.isOk()) return fail(400, kCodeBadRequest, boundary.status().message());
+        auto parts = net::parseMultipart(call.request.body, boundary.value());
+        if (!parts.isOk()) return fail(400, kCodeBadRequest, parts.status().message());
+        bool haveValue = false;
+        for (auto& part : parts.value()) {
+          if (part.name == "value") {
+            entry.value = std::move(part.data);
+            haveValue = true;
+          } else if (part.name == "metadata") {
+            json meta = json::parse(part.data, nullptr, false);
+            if (meta.is_discarded()) return fail(400, kCodeBadRequest, "metadata is not JSON");
+            entry.metadataJson = meta.dump();
+          }
+        }
+        if (!haveValue) return fail(400, kCodeBadRequest, "the multipart body has no value part");
+      } else {
+        entry.value = call.request.body;
+      }
+      if (call.query.count("expiration_ttl")) {
+        int64_t ttl = std::atoll(call.query["expiration_ttl"].c_str());
+        if (ttl < 60) return fail(400, kCodeBadRequest, "expiration_ttl must be at least 60 seconds");
+        entry.expirationSec = now + ttl;
+      } else if (call.query.count("expiration")) {
+        int64_t at = std::atoll(call.query["expiration"].c_str());
+        if (at < now + 60) return fail(400, kCodeBadRequest, "expiration must be at least 60 seconds in the future");
+        entry.expirationSec = at;
+      }
+      Status s = kv_->put(nsId, key, std::move(entry));
+      if (!s.isOk()) return fromStatus(s);
+      return ok(nullptr);
+    }
+  }
+  return fail(404, kCodeNotFound, "no such endpoint");
+}
+
+}  // namespace islet::control

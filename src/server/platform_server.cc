@@ -1,0 +1,279 @@
+#include "server/platform_server.h"
+
+#include <boost/asio/executor_work_guard.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <random>
+
+#include "base/log.h"
+
+namespace islet::server {
+
+namespace asio = boost::asio;
+
+int matchRoute(std::string_view pattern, std::string_view host, std::string_view path) {
+  size_t slash = pattern.find('/');
+  if (slash == std::string_view::npos) return -1;
+  std::string_view hostPattern = pattern.substr(0, slash);
+  std::string_view pathPattern = pattern.substr(slash);
+  int score = 0;
+  if (hostPattern.starts_with("*.")) {
+    std::string_view suffix = hostPattern.substr(1);  // ".example.com"
+    if (!(host.size() > suffix.size() && host.ends_with(suffix))) return -1;
+    score += static_cast<int>(hostPattern.size()) * 1000;
+  } else if (hostPattern == "*") {
+    score += 0;
+  } else {
+    if (host != hostPattern) return -1;
+    score += static_cast<int>(hostPattern.size()) * 1000 + 500'000;  // an exact host beats any wildcard
+  }
+  if (pathPattern.ends_with("*")) {
+    std::string_view prefix = pathPattern.substr(0, pathPattern.size() - 1);
+    if (!path.starts_with(prefix)) return -1;
+    score += static_cast<int>(prefix.size()) * 2;
+  } else {
+    if (path != pathPattern) return -1;
+    score += static_cast<int>(pathPattern.size()) * 2 + 1;  // an exact path beats a prefix of the same length
+  }
+  return score;
+}
+
+struct Target {
+  std::string accountId;
+  std::string scriptName;
+  std::vector<store::DeploymentVersion> versions;
+};
+
+class RouteTable {
+ public:
+  int64_t generation = -1;
+  std::unordered_map<std::string, Target> byHost;  // "<script>.<account>"
+  struct CustomRoute {
+    std::string pattern;
+    std::string key;  // "<script>.<account>" in byHost
+  };
+  std::vector<CustomRoute> routes;
+  std::unordered_map<std::string, std::string> accountNames;  // id → name
+
+  const Target* find(std::string_view host, std::string_view path, const std::string& baseDomain) const {
+    std::string suffix = "." + baseDomain;
+    if (host.size() > suffix.size() && host.ends_with(suffix)) {
+      auto it = byHost.find(std::string(host.substr(0, host.size() - suffix.size())));
+      if (it != byHost.end()) return &it->second;
+    }
+    const CustomRoute* best = nullptr;
+    int bestScore = -1;
+    for (const auto& r : routes) {
+      int score = matchRoute(r.pattern, host, path);
+      if (score > bestScore) {
+        bestScore = score;
+        best = &r;
+      }
+    }
+    if (best == nullptr) return nullptr;
+    auto it = byHost.find(best->key);
+    return it == byHost.end() ? nullptr : &it->second;
+  }
+};
+
+struct PlatformServer::Thread {
+  asio::io_context io{1};
+  std::unique_ptr<net::Listener> listener;
+  std::shared_ptr<const RouteTable> table;
+  std::unordered_map<std::string, std::unique_ptr<runtime::Worker>> workers;  // by version id
+  std::vector<std::unique_ptr<runtime::Worker>> retiring;
+  std::mt19937_64 rng{std::random_device{}()};
+  std::thread thread;
+};
+
+PlatformServer::PlatformServer(const engine::Engine& engine, std::shared_ptr<store::ControlStore> control,
+                               std::shared_ptr<store::KvStore> kv, PlatformOptions options)
+    : engine_(engine),
+      control_(std::move(control)),
+      kv_(std::move(kv)),
+      options_(std::move(options)),
+      api_(engine_, control_, kv_, control::ApiOptions{options_.baseDomain, {}, options_.limits}) {
+  if (options_.threads <= 0) options_.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+PlatformServer::~PlatformServer() { stop(); }
+
+Status PlatformServer::start(const std::string& adminTokenFile, bool* createdAdminToken) {
+  auto created = api_.ensureAdminToken(adminTokenFile);
+  if (!created.isOk()) return created.status();
+  *createdAdminToken = created.value();
+
+  boost::system::error_code ec;
+  auto publicAddress = asio::ip::make_address(options_.publicAddress, ec);
+  if (ec) return Status::invalidArgument("invalid --listen address: " + options_.publicAddress);
+  auto apiAddress = asio::ip::make_address(options_.apiAddress, ec);
+  if (ec) return Status::invalidArgument("invalid --api address: " + options_.apiAddress);
+
+  asio::ip::tcp::endpoint endpoint(publicAddress, options_.publicPort);
+  for (int i = 0; i < options_.threads; i++) {
+    auto t = std::make_unique<Thread>();
+    Thread* raw = t.get();
+    t->listener = std::make_unique<net::Listener>(
+        t->io, [this, raw](std::shared_ptr<net::Exchange> e) { handle(*raw, std::move(e)); }, options_.http);
+    Status s = t->listener->listen(endpoint);
+    if (!s.isOk()) return s;
+    if (i == 0) endpoint = t->listener->localEndpoint();
+    threads_.push_back(std::move(t));
+  }
+  publicEndpoint_ = endpoint;
+  for (auto& t : threads_) {
+    Thread* raw = t.get();
+    raw->thread = std::thread([raw] {
+      auto guard = asio::make_work_guard(raw->io);
+      raw->io.run();
+      raw->workers.clear();
+      raw->retiring.clear();
+    });
+  }
+
+  apiThread_ = std::make_unique<Thread>();
+  net::ServerLimits apiLimits = options_.http;
+  apiLimits.maxBodyBytes = 64u << 20;
+  apiThread_->listener = std::make_unique<net::Listener>(
+      apiThread_->io,
+      [this](std::shared_ptr<net::Exchange> e) { e->respond(api_.handle(e->request())); }, apiLimits);
+  Status s = apiThread_->listener->listen(asio::ip::tcp::endpoint(apiAddress, options_.apiPort));
+  if (!s.isOk()) return s;
+  apiEndpoint_ = apiThread_->listener->localEndpoint();
+  Thread* api = apiThread_.get();
+  api->thread = std::thread([api] {
+    auto guard = asio::make_work_guard(api->io);
+    api->io.run();
+  });
+  return Status::ok();
+}
+
+void PlatformServer::stop() {
+  if (apiThread_) apiThread_->io.stop();
+  for (auto& t : threads_) t->io.stop();
+  if (apiThread_ && apiThread_->thread.joinable()) apiThread_->thread.join();
+  for (auto& t : threads_) {
+    if (t->thread.joinable()) t->thread.join();
+  }
+  threads_.clear();
+  apiThread_.reset();
+}
+
+std::shared_ptr<const RouteTable> PlatformServer::table() {
+  int64_t generation = control_->generation();
+  std::lock_guard lock(tableMutex_);
+  if (table_ && table_->generation == generation) return table_;
+  auto t = std::make_shared<RouteTable>();
+  t->generation = generation;
+  auto accounts = control_->listAccounts();
+  auto deployments = control_->liveDeployments();
+  auto routes = control_->allRoutes();
+  if (!accounts.isOk() || !deployments.isOk() || !routes.isOk()) {
+    log::error("cannot load the routing table: {}",
+               !accounts.isOk() ? accounts.status().message()
+                                : !deployments.isOk() ? deployments.status().message() : routes.status().message());
+    return table_ ? table_ : t;
+  }
+  for (const auto& a : accounts.value()) t->accountNames[a.id] = a.name;
+  for (const auto& d : deployments.value()) {
+    auto name = t->accountNames.find(d.accountId);
+    if (name == t->accountNames.end()) continue;
+    t->byHost[d.scriptName + "." + name->second] = Target{d.accountId, d.scriptName, d.versions};
+  }
+  for (const auto& r : routes.value()) {
+    auto name = t->accountNames.find(r.accountId);
+    if (name == t->accountNames.end()) continue;
+    t->routes.push_back({r.pattern, r.scriptName + "." + name->second});
+  }
+  table_ = t;
+  return table_;
+}
+
+Result<std::shared_ptr<const runtime::Script>> PlatformServer::script(const std::string& accountId,
+                                                                      const std::string& scriptName,
+                                                                      const std::string& versionId) {
+  {
+    std::lock_guard lock(scriptsMutex_);
+    auto it = scripts_.find(versionId);
+    if (it != scripts_.end()) return it->second;
+  }
+  auto version = control_->getVersion(accountId, scriptName, versionId);
+  if (!version.isOk()) return version.status();
+  auto script = runtime::scriptFromVersion(version.value());
+  if (!script.isOk()) return script.status();
+  std::lock_guard lock(scriptsMutex_);
+  scripts_.emplace(versionId, script.value());
+  return script.value();
+}
+
+namespace {
+net::Response textResponse(int status, std::string body) {
+  net::Response r;
+  r.status = status;
+  r.headers.emplace_back("content-type", "text/plain; charset=utf-8");
+  r.body = std::move(body);
+  return r;
+}
+}  // namespace
+
+void PlatformServer::handle(Thread& t, std::shared_ptr<net::Exchange> exchange) {
+  std::erase_if(t.retiring, [](const auto& w) { return w->pendingRequests() == 0; });
+  if (!t.table || t.table->generation != control_->generation()) {
+    t.table = table();
+    // Workers of versions no longer live finish what they hold, then go.
+    std::unordered_map<std::string, bool> live;
+    for (const auto& [key, target] : t.table->byHost) {
+      for (const auto& v : target.versions) live[v.versionId] = true;
+    }
+    for (auto it = t.workers.begin(); it != t.workers.end();) {
+      if (live.count(it->first)) {
+        ++it;
+        continue;
+      }
+      if (it->second->pendingRequests() > 0) t.retiring.push_back(std::move(it->second));
+      it = t.workers.erase(it);
+    }
+  }
+  const net::Request& req = exchange->request();
+  std::string host = req.host;
+  if (size_t colon = host.rfind(':'); colon != std::string::npos && host.find(']') == std::string::npos) {
+    host.resize(colon);
+  }
+  for (char& c : host) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+  std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
+  const Target* target = t.table->find(host, path, options_.baseDomain);
+  if (target == nullptr || target->versions.empty()) {
+    return exchange->respond(textResponse(404, "No worker is deployed at this address\n"));
+  }
+  const std::string* versionId = &target->versions.front().versionId;
+  if (target->versions.size() > 1) {
+    double roll = std::uniform_real_distribution<double>(0, 100)(t.rng);
+    double acc = 0;
+    for (const auto& v : target->versions) {
+      acc += v.percentage;
+      versionId = &v.versionId;
+      if (roll < acc) break;
+    }
+  }
+  auto& worker = t.workers[*versionId];
+  if (!worker || worker->broken()) {
+    auto s = script(target->accountId, target->scriptName, *versionId);
+    if (!s.isOk()) {
+      log::error("cannot load {} version {}: {}", target->scriptName, *versionId, s.status().message());
+      return exchange->respond(textResponse(500, "Worker failed to load\n"));
+    }
+    runtime::Worker::Options options;
+    options.limits = options_.limits;
+    options.kv = kv_;
+    auto loaded = runtime::Worker::load(engine_, t.io, s.value(), options);
+    if (!loaded.isOk()) {
+      log::error("[{}] the worker failed to load: {}", target->scriptName, loaded.status().message());
+      return exchange->respond(textResponse(500, "Worker failed to load\n"));
+    }
+    worker = std::move(loaded.value());
+  }
+  worker->fetch(std::move(exchange));
+}
+
+}  // namespace islet::server

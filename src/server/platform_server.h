@@ -1,0 +1,84 @@
+// PlatformServer: `islet serve` — many tenants' scripts behind one public listener, plus the management API.
+//
+// Routing: a request reaches `<script>.<account>.<base domain>`, or the script whose custom route pattern
+// (`host/path*`) matches most specifically. The routing table (accounts, live deployments, routes) is rebuilt
+// from the ControlStore whenever its generation moves, so the next request after a deploy runs the new version.
+// Each event-loop thread loads a Worker for a script version lazily on its first request; a Worker whose
+// version is no longer live finishes the requests it has and is then dropped.
+//
+// Threads: N event-loop threads for public traffic (SO_REUSEPORT) and one for the management API, so that
+// validating an upload never stalls public traffic.
+#pragma once
+
+#include <boost/asio/io_context.hpp>
+
+#include <atomic>
+#include <memory>
+#include <mutex>
+#include <string>
+#include <thread>
+#include <unordered_map>
+#include <vector>
+
+#include "base/status.h"
+#include "control/api.h"
+#include "engine/engine.h"
+#include "net/http_server.h"
+#include "runtime/worker.h"
+#include "store/store.h"
+
+namespace islet::server {
+
+struct PlatformOptions {
+  std::string publicAddress = "127.0.0.1";
+  uint16_t publicPort = 8787;
+  std::string apiAddress = "127.0.0.1";
+  uint16_t apiPort = 8788;
+  int threads = 0;  // 0: one per core
+  std::string baseDomain = "islet.localhost";
+  net::ServerLimits http;
+  runtime::WorkerLimits limits;
+};
+
+class RouteTable;
+
+class PlatformServer {
+ public:
+  PlatformServer(const engine::Engine& engine, std::shared_ptr<store::ControlStore> control,
+                 std::shared_ptr<store::KvStore> kv, PlatformOptions options);
+  ~PlatformServer();
+
+  // Starts the public listener first, then the API, so the public side serves by the time the API answers.
+  Status start(const std::string& adminTokenFile, bool* createdAdminToken);
+  boost::asio::ip::tcp::endpoint publicEndpoint() const { return publicEndpoint_; }
+  boost::asio::ip::tcp::endpoint apiEndpoint() const { return apiEndpoint_; }
+  void stop();
+
+ private:
+  struct Thread;
+  void handle(Thread& t, std::shared_ptr<net::Exchange> exchange);
+  std::shared_ptr<const RouteTable> table();
+  Result<std::shared_ptr<const runtime::Script>> script(const std::string& accountId, const std::string& scriptName,
+                                                        const std::string& versionId);
+
+  const engine::Engine& engine_;
+  std::shared_ptr<store::ControlStore> control_;
+  std::shared_ptr<store::KvStore> kv_;
+  PlatformOptions options_;
+  control::ManagementApi api_;
+
+  std::mutex tableMutex_;
+  std::shared_ptr<const RouteTable> table_;
+  std::mutex scriptsMutex_;
+  std::unordered_map<std::string, std::shared_ptr<const runtime::Script>> scripts_;  // by version id
+
+  std::vector<std::unique_ptr<Thread>> threads_;
+  std::unique_ptr<Thread> apiThread_;
+  boost::asio::ip::tcp::endpoint publicEndpoint_;
+  boost::asio::ip::tcp::endpoint apiEndpoint_;
+};
+
+// A route pattern's match against host and path; exposed for tests. Returns a specificity score, or -1.
+int matchRoute(std::string_view pattern, std::string_view host, std::string_view path);
+
+}  // namespace islet::server

@@ -1,4 +1,5 @@
-// islet: the command line. `islet dev PATH` serves one worker; `islet test FILE...` runs JS tests inside islet.
+// islet: the command line. `islet dev PATH` serves one worker; `islet serve` runs the platform; `islet test FILE...`
+// runs JS tests inside islet; the client commands (deploy, versions, kv, ...) live in commands.h.
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <signal.h>
@@ -13,6 +14,7 @@
 #include "api/natives.h"
 #include "api/snapshot_blob.h"
 #include "base/log.h"
+#include "cli/commands.h"
 #include "cli/project.h"
 #include "engine/platform.h"
 #include "server/dev_server.h"
@@ -26,16 +28,20 @@ namespace fs = std::filesystem;
 
 struct CommonLimits {
   double cpuLimitMs = 50;
+  double maxCpuLimitMs = 30'000;
   double wallLimitMs = 30'000;
   size_t heapLimitMb = 128;
   void add(CLI::App* app) {
     app->add_option("--cpu-limit-ms", cpuLimitMs, "CPU time a request may use")->capture_default_str();
+    app->add_option("--max-cpu-limit-ms", maxCpuLimitMs, "the most a script may ask for (metadata limits.cpu_ms)")
+        ->capture_default_str();
     app->add_option("--wall-limit-ms", wallLimitMs, "wall time a request may take")->capture_default_str();
     app->add_option("--heap-limit-mb", heapLimitMb, "heap per isolate")->capture_default_str();
   }
   runtime::WorkerLimits limits() const {
     runtime::WorkerLimits l;
     l.cpuMicrosPerRequest = static_cast<int64_t>(cpuLimitMs * 1000);
+    l.maxCpuMicrosPerRequest = static_cast<int64_t>(maxCpuLimitMs * 1000);
     l.wallMsPerRequest = wallLimitMs;
     l.heapBytes = heapLimitMb << 20;
     return l;
@@ -156,7 +162,7 @@ int serve(const engine::Engine& engine, const std::string& dataDir, const std::s
   options.threads = threads;
   options.baseDomain = baseDomain;
   options.limits = limits.limits();
-  server::PlatformServer server(engine, stores->control, stores->kv, options);
+  server::PlatformServer server(engine, stores->control, stores->kv, stores->usage, options);
   std::string tokenFile = (fs::path(dataDir) / "admin-token").string();
   bool created = false;
   Status s = server.start(tokenFile, &created);
@@ -275,10 +281,13 @@ int main(int argc, char** argv) {
   testLimits.cpuLimitMs = 30'000;  // a whole test file runs in one entry
   testLimits.add(testCmd);
 
+  cli::ClientCommands client(app);
+
   CLI11_PARSE(app, argc, argv);
   if (logLevel == "debug") log::setLevel(log::Level::kDebug);
   if (logLevel == "warn") log::setLevel(log::Level::kWarn);
   if (logLevel == "error") log::setLevel(log::Level::kError);
+  if (auto exitCode = client.run()) return *exitCode;
 
   engine::initialize();
   engine::Engine engine(api::definition(), api::snapshotBlob());

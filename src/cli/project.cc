@@ -4,6 +4,7 @@
 #include <toml++/toml.h>
 
 #include <fstream>
+#include <optional>
 #include <sstream>
 
 namespace islet::cli {
@@ -47,61 +48,133 @@ bool looksLikeModule(const std::string& source) {
   return false;
 }
 
+// A wrangler route: "host/path*" or a table with a `pattern` (and a zone, which islet does not need).
+std::optional<std::string> routePattern(const toml::node& node) {
+  if (auto s = node.value<std::string>()) return *s;
+  if (auto* t = node.as_table()) return (*t)["pattern"].value<std::string>();
+  return std::nullopt;
+}
+
+Status tomlError(const fs::path& toml, const toml::node& node, std::string_view what) {
+  const auto& where = node.source().begin;
+  return Status::invalidArgument(fmt::format("{}:{}:{}: {}", toml.string(), where.line, where.column, what));
+}
+
+// Reads wrangler.toml: `name` and `main` into `name` and `mainFile`, `[vars]` into the script's bindings, and
+// what only a deploy needs into `deploy`.
+Status readWranglerToml(const fs::path& toml, runtime::Script& script, DeployConfig& deploy, fs::path& mainFile,
+                        std::string& name) {
+  toml::table config;
+  try {
+    config = toml::parse_file(toml.string());
+  } catch (const toml::parse_error& err) {
+    return Status::invalidArgument(fmt::format("{}:{}:{}: {}", toml.string(), err.source().begin.line,
+                                               err.source().begin.column, err.description()));
+  }
+  if (auto main = config["main"].value<std::string>()) mainFile = toml.parent_path() / *main;
+  name = config["name"].value_or(std::string());
+  if (auto* vars = config["vars"].as_table()) {
+    for (const auto& [key, value] : *vars) {
+      runtime::Binding b;
+      b.name = std::string(key.str());
+      if (auto s = value.value<std::string>()) {
+        b.value = *s;
+      } else {
+        // Non-string vars are JSON values in wrangler.
+        std::ostringstream os;
+        os << toml::json_formatter(toml::table{{"v", value}});
+        std::string wrapped = os.str();  // {"v": ...}
+        size_t colon = wrapped.find(':');
+        size_t end = wrapped.rfind('}');
+        b.type = runtime::Binding::Type::kJson;
+        b.value = wrapped.substr(colon + 1, end - colon - 1);
+      }
+      script.bindings.push_back(std::move(b));
+    }
+  }
+
+  if (auto* date = config.get("compatibility_date")) {
+    if (auto s = date->value<std::string>()) {
+      deploy.compatibilityDate = *s;
+    } else if (auto d = date->value<toml::date>()) {
+      deploy.compatibilityDate = fmt::format("{:04}-{:02}-{:02}", d->year, d->month, d->day);
+    } else {
+      return tomlError(toml, *date, "compatibility_date must be a date such as \"2024-01-01\"");
+    }
+  }
+  if (auto* namespaces = config.get("kv_namespaces")) {
+    auto* list = namespaces->as_array();
+    if (!list) return tomlError(toml, *namespaces, "kv_namespaces must be an array of tables: [[kv_namespaces]]");
+    for (const auto& entry : *list) {
+      auto* t = entry.as_table();
+      auto binding = t ? (*t)["binding"].value<std::string>() : std::nullopt;
+      auto id = t ? (*t)["id"].value<std::string>() : std::nullopt;
+      if (!binding || !id) return tomlError(toml, entry, "each [[kv_namespaces]] needs a `binding` and an `id`");
+      deploy.kvNamespaces.push_back({*binding, *id});
+    }
+  }
+  if (auto* triggers = config.get("triggers")) {
+    auto* crons = triggers->is_table() ? (*triggers->as_table())["crons"].as_array() : nullptr;
+    if (!crons) return tomlError(toml, *triggers, "[triggers] needs crons = [\"*/5 * * * *\", ...]");
+    deploy.crons.emplace();
+    for (const auto& cron : *crons) {
+      auto s = cron.value<std::string>();
+      if (!s) return tomlError(toml, cron, "each cron must be a string");
+      deploy.crons->push_back(*s);
+    }
+  }
+  if (auto* routes = config.get("routes")) {
+    auto* list = routes->as_array();
+    if (!list) return tomlError(toml, *routes, "routes must be an array: routes = [\"example.com/*\"]");
+    for (const auto& route : *list) {
+      auto pattern = routePattern(route);
+      if (!pattern) return tomlError(toml, route, "a route is \"host/path*\" or { pattern = \"host/path*\" }");
+      deploy.routes.push_back(*pattern);
+    }
+  }
+  if (auto* route = config.get("route")) {
+    auto pattern = routePattern(*route);
+    if (!pattern) return tomlError(toml, *route, "route is \"host/path*\" or { pattern = \"host/path*\" }");
+    deploy.routes.push_back(*pattern);
+  }
+  return Status::ok();
+}
+
 }  // namespace
 
-Result<Project> loadProject(const fs::path& input) {
+Result<Project> loadProject(const fs::path& input, const ProjectOptions& options) {
   std::error_code ec;
   fs::path path = fs::absolute(input, ec);
   if (ec || !fs::exists(path)) return Status::notFound(fmt::format("{}: no such file or folder", input.string()));
   fs::path mainFile;
   std::string name;
   auto script = std::make_shared<runtime::Script>();
+  DeployConfig deploy;
   std::vector<fs::path> watched;
   if (fs::is_directory(path)) {
     fs::path toml = path / "wrangler.toml";
     if (fs::exists(toml)) {
       watched.push_back(toml);
-      toml::table config;
-      try {
-        config = toml::parse_file(toml.string());
-      } catch (const toml::parse_error& err) {
-        return Status::invalidArgument(fmt::format("{}:{}:{}: {}", toml.string(), err.source().begin.line,
-                                                   err.source().begin.column, err.description()));
-      }
-      auto main = config["main"].value<std::string>();
-      if (!main) return Status::invalidArgument(fmt::format("{}: no `main` entry", toml.string()));
-      mainFile = path / *main;
-      name = config["name"].value_or(std::string());
-      if (auto* vars = config["vars"].as_table()) {
-        for (const auto& [key, value] : *vars) {
-          runtime::Binding b;
-          b.name = std::string(key.str());
-          if (auto s = value.value<std::string>()) {
-            b.value = *s;
-          } else {
-            // Non-string vars are JSON values in wrangler.
-            std::ostringstream os;
-            os << toml::json_formatter(toml::table{{"v", value}});
-            std::string wrapped = os.str();  // {"v": ...}
-            size_t colon = wrapped.find(':');
-            size_t end = wrapped.rfind('}');
-            b.type = runtime::Binding::Type::kJson;
-            b.value = wrapped.substr(colon + 1, end - colon - 1);
-          }
-          script->bindings.push_back(std::move(b));
-        }
-      }
+      Status s = readWranglerToml(toml, *script, deploy, mainFile, name);
+      if (!s.isOk()) return s;
     } else if (fs::exists(path / "index.js")) {
       mainFile = path / "index.js";
-    } else {
+    } else if (options.main.empty()) {
       return Status::notFound(fmt::format("{}: no wrangler.toml or index.js", path.string()));
     }
+    if (!options.main.empty()) mainFile = fs::absolute(options.main, ec);
+    if (mainFile.empty()) return Status::invalidArgument(fmt::format("{}: no `main` entry", toml.string()));
     if (name.empty()) name = path.filename().string();
   } else {
+    if (!options.main.empty()) {
+      return Status::invalidArgument(fmt::format("{} is a worker file; a main module applies to a project folder",
+                                                 input.string()));
+    }
     mainFile = path;
     name = path.stem().string();
   }
-  if (!fs::exists(mainFile)) return Status::notFound(fmt::format("{}: no such file", mainFile.string()));
+  mainFile = mainFile.lexically_normal();
+  if (!fs::is_regular_file(mainFile)) return Status::notFound(fmt::format("{}: no such file", mainFile.string()));
   fs::path root = mainFile.parent_path();
   script->name = name;
   script->mainModule = fs::relative(mainFile, root).generic_string();
@@ -112,9 +185,10 @@ Result<Project> loadProject(const fs::path& input) {
     script->syntax = runtime::ScriptSyntax::kServiceWorker;
     script->modules.push_back({script->mainModule, std::move(main.value()), engine::ModuleKind::kEsModule});
     watched.push_back(mainFile);
-    return Project{std::move(script), std::move(watched)};
+    return Project{std::move(script), std::move(watched), std::move(deploy)};
   }
   uintmax_t total = 0;
+  size_t count = 0;
   for (auto it = fs::recursive_directory_iterator(root, fs::directory_options::skip_permission_denied, ec);
        !ec && it != fs::recursive_directory_iterator(); it.increment(ec)) {
     const fs::path& p = it->path();
@@ -123,19 +197,26 @@ Result<Project> loadProject(const fs::path& input) {
       it.disable_recursion_pending();
       continue;
     }
-    engine::ModuleKind kind;
-    if (!it->is_regular_file() || !moduleKind(p, &kind)) continue;
-    if (script->modules.size() >= kMaxFiles) {
+    if (!it->is_regular_file()) continue;
+    engine::ModuleKind kind = engine::ModuleKind::kEsModule;
+    bool wasm = p.extension() == ".wasm";
+    if (!wasm && !moduleKind(p, &kind)) continue;
+    if (++count > kMaxFiles) {
       return Status::invalidArgument(fmt::format("{}: more than {} module files", root.string(), kMaxFiles));
     }
     auto content = readFile(p);
     if (!content.isOk()) return content.status();
     total += content.value().size();
     if (total > kMaxBytes) return Status::invalidArgument(fmt::format("{}: modules exceed 50 MB", root.string()));
-    script->modules.push_back({fs::relative(p, root).generic_string(), std::move(content.value()), kind});
+    std::string moduleName = fs::relative(p, root).generic_string();
+    if (wasm) {
+      deploy.wasmModules.push_back({std::move(moduleName), std::move(content.value())});
+    } else {
+      script->modules.push_back({std::move(moduleName), std::move(content.value()), kind});
+    }
     watched.push_back(p);
   }
-  return Project{std::move(script), std::move(watched)};
+  return Project{std::move(script), std::move(watched), std::move(deploy)};
 }
 
 std::string fingerprint(const std::vector<fs::path>& files) {

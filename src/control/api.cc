@@ -169,8 +169,14 @@ struct ManagementApi::Call {
 };
 
 ManagementApi::ManagementApi(const engine::Engine& engine, std::shared_ptr<store::ControlStore> control,
-                             std::shared_ptr<store::KvStore> kv, ApiOptions options)
-    : engine_(engine), control_(std::move(control)), kv_(std::move(kv)), options_(std::move(options)) {}
+                             std::shared_ptr<store::KvStore> kv, std::shared_ptr<store::UsageStore> usage,
+                             runtime::Metering* metering, ApiOptions options)
+    : engine_(engine),
+      control_(std::move(control)),
+      kv_(std::move(kv)),
+      usage_(std::move(usage)),
+      metering_(metering),
+      options_(std::move(options)) {}
 
 Result<bool> ManagementApi::ensureAdminToken(const std::string& tokenFile) {
   if (std::filesystem::exists(tokenFile)) return false;
@@ -207,6 +213,13 @@ net::Response ManagementApi::handle(const net::Request& request) {
       }
       start = end + 1;
     }
+  }
+  if (pathPart == "/metrics" && request.method == "GET") {
+    net::Response r;
+    r.status = 200;
+    r.headers.emplace_back("content-type", "text/plain; version=0.0.4");
+    r.body = metering_ ? metering_->prometheus() : "";
+    return r;
   }
   constexpr std::string_view kPrefix = "/client/v4/";
   if (!pathPart.starts_with(kPrefix)) return fail(404, kCodeNotFound, "not found: the API lives under /client/v4");
@@ -376,6 +389,7 @@ net::Response ManagementApi::workers(Call& call, const store::Account& account) 
   const std::string& accountId = account.id;
 
   if (p.size() == 4 && p[3] == "subdomain") return ok({{"subdomain", account.name}});
+  if (p.size() == 4 && p[3] == "usage" && method == "GET") return usage(call);
   if (p.size() == 4 && p[3] == "scripts" && method == "GET") {
     auto list = control_->listScripts(accountId);
     if (!list.isOk()) return fromStatus(list.status());
@@ -678,6 +692,58 @@ net::Response ManagementApi::kv(Call& call) {
     }
   }
   return fail(404, kCodeNotFound, "no such endpoint");
+}
+
+
+net::Response ManagementApi::usage(Call& call) {
+  const std::string& accountId = call.path[1];
+  using namespace std::chrono;
+  int64_t nowSec = duration_cast<seconds>(system_clock::now().time_since_epoch()).count();
+  int64_t since = call.query.count("since") ? std::atoll(call.query["since"].c_str()) : nowSec - 24 * 3600;
+  int64_t until = call.query.count("until") ? std::atoll(call.query["until"].c_str()) : nowSec + 60;
+  if (since < 0 || until <= since) return fail(400, kCodeBadRequest, "since and until are seconds since the epoch, since < until");
+  int64_t sinceMinute = since / 60, untilMinute = (until + 59) / 60;
+  std::vector<store::UsageRecord> records;
+  if (usage_) {
+    auto stored = usage_->query(accountId, sinceMinute, untilMinute);
+    if (!stored.isOk()) return fromStatus(stored.status());
+    records = std::move(stored.value());
+  }
+  if (metering_) {
+    for (auto& r : metering_->unflushed(accountId)) {
+      if (r.minute >= sinceMinute && r.minute < untilMinute) records.push_back(std::move(r));
+    }
+  }
+  std::map<std::string, store::UsageRecord> byScript;
+  store::UsageRecord total;
+  for (const auto& r : records) {
+    byScript[r.scriptName].add(r);
+    total.add(r);
+  }
+  const Pricing& price = options_.pricing;
+  auto describe = [&](const std::string& name, const store::UsageRecord& r) {
+    double cpuMs = r.cpuUs / 1000.0;
+    double cost = r.requests / 1e6 * price.perMillionRequests + cpuMs / 1e6 * price.perMillionCpuMs;
+    double lambda = r.requests / 1e6 * price.lambdaPerMillionRequests + (r.wallBilledMs / 100.0) * price.lambdaPer100Ms128Mb;
+    json j = {{"requests", r.requests},         {"errors", r.errors},
+              {"cpu_ms", cpuMs},                {"wall_ms", r.wallUs / 1000.0},
+              {"subrequests", r.subrequests},   {"bytes_in", r.bytesIn},
+              {"bytes_out", r.bytesOut},        {"cost_usd", cost},
+              {"wall_billed_ms", r.wallBilledMs}, {"lambda_cost_usd", lambda}};
+    if (!name.empty()) j["script"] = name;
+    return j;
+  };
+  json scripts = json::array();
+  for (const auto& [name, r] : byScript) scripts.push_back(describe(name, r));
+  return ok({{"since", since},
+             {"until", until},
+             {"pricing",
+              {{"per_million_requests", price.perMillionRequests},
+               {"per_million_cpu_ms", price.perMillionCpuMs},
+               {"lambda_per_million_requests", price.lambdaPerMillionRequests},
+               {"lambda_per_100ms_128mb", price.lambdaPer100Ms128Mb}}},
+             {"scripts", scripts},
+             {"total", describe("", total)}});
 }
 
 }  // namespace islet::control

@@ -20,8 +20,17 @@
 
 namespace islet::control {
 
+// Prices for the usage report (Workers' current model by default) and the comparison with Lambda's 2018 model.
+struct Pricing {
+  double perMillionRequests = 0.30;
+  double perMillionCpuMs = 0.02;
+  double lambdaPerMillionRequests = 0.20;
+  double lambdaPer100Ms128Mb = 0.000000208;
+};
+
 struct ApiOptions {
   std::string baseDomain = "islet.localhost";
+  Pricing pricing;
   runtime::UploadLimits uploadLimits;
   runtime::WorkerLimits validationLimits;
 };
@@ -29,7 +38,8 @@ struct ApiOptions {
 class ManagementApi {
  public:
   ManagementApi(const engine::Engine& engine, std::shared_ptr<store::ControlStore> control,
-                std::shared_ptr<store::KvStore> kv, ApiOptions options);
+                std::shared_ptr<store::KvStore> kv, std::shared_ptr<store::UsageStore> usage,
+                runtime::Metering* metering, ApiOptions options);
 
   net::Response handle(const net::Request& request);
 
@@ -42,12 +52,15 @@ class ManagementApi {
   net::Response route(Call& call);
   net::Response workers(Call& call, const store::Account& account);
   net::Response kv(Call& call);
+  net::Response usage(Call& call);
   // Parses a multipart upload into a version of `scriptName` and validates it in a scratch isolate.
   Result<store::ScriptVersion> parseUpload(Call& call, const std::string& accountId, const std::string& scriptName);
 
   const engine::Engine& engine_;
   std::shared_ptr<store::ControlStore> control_;
   std::shared_ptr<store::KvStore> kv_;
+  std::shared_ptr<store::UsageStore> usage_;
+  runtime::Metering* metering_;
   ApiOptions options_;
 };
 

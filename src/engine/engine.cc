@@ -4,8 +4,50 @@
 
 #include "base/log.h"
 
+#include <atomic>
+
 namespace islet::engine {
 namespace {
+
+// Counts ArrayBuffer backing stores against the isolate's memory limit: V8's heap limit does not see them, so
+// without this `new ArrayBuffer(2 ** 31)` in a loop would exhaust the process. Refusing an allocation makes V8
+// throw a RangeError in the worker. Backing stores may be freed on GC threads, hence the atomic.
+class CountingAllocator final : public v8::ArrayBuffer::Allocator {
+ public:
+  explicit CountingAllocator(size_t limit) : inner_(v8::ArrayBuffer::Allocator::NewDefaultAllocator()), limit_(limit) {}
+  void* Allocate(size_t length) override {
+    if (!reserve(length)) return nullptr;
+    void* p = inner_->Allocate(length);
+    if (p == nullptr) release(length);
+    return p;
+  }
+  void* AllocateUninitialized(size_t length) override {
+    if (!reserve(length)) return nullptr;
+    void* p = inner_->AllocateUninitialized(length);
+    if (p == nullptr) release(length);
+    return p;
+  }
+  void Free(void* data, size_t length) override {
+    inner_->Free(data, length);
+    release(length);
+  }
+  size_t used() const { return used_.load(std::memory_order_relaxed); }
+
+ private:
+  bool reserve(size_t n) {
+    size_t now = used_.fetch_add(n, std::memory_order_relaxed) + n;
+    if (now > limit_) {
+      used_.fetch_sub(n, std::memory_order_relaxed);
+      return false;
+    }
+    return true;
+  }
+  void release(size_t n) { used_.fetch_sub(n, std::memory_order_relaxed); }
+
+  std::unique_ptr<v8::ArrayBuffer::Allocator> inner_;
+  std::atomic<size_t> used_{0};
+  size_t limit_;
+};
 
 constexpr uint32_t kHostSlot = 0;
 constexpr size_t kInternalDataIndex = 0;
@@ -136,7 +178,7 @@ size_t Isolate::nearHeapLimit(void* data, size_t current, size_t initial) {
 
 Result<std::unique_ptr<Isolate>> Engine::newIsolate(Host* host, const IsolateOptions& options) const {
   std::unique_ptr<Isolate> self(new Isolate());
-  self->allocator_.reset(v8::ArrayBuffer::Allocator::NewDefaultAllocator());
+  self->allocator_ = std::make_unique<CountingAllocator>(options.arrayBufferLimitBytes);
   v8::Isolate::CreateParams params;
   params.snapshot_blob = &blob_;
   params.external_references = externalReferences_.data();

@@ -55,7 +55,8 @@ class Host {
 };
 
 struct IsolateOptions {
-  size_t heapLimitBytes = 128u << 20;
+  size_t heapLimitBytes = 128u << 20;          // V8's JS heap
+  size_t arrayBufferLimitBytes = 128u << 20;   // ArrayBuffer backing stores, counted by islet's allocator
 };
 
 class Engine;

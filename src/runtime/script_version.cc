@@ -86,6 +86,17 @@ Result<std::shared_ptr<const Script>> scriptFromVersion(const store::ScriptVersi
     std::erase_if(script->modules, [&](const engine::ModuleSource& m) { return m.name != main; });
   }
 
+  if (meta.contains("limits")) {
+    const json& l = meta["limits"];
+    if (!l.is_object()) return Status::invalidArgument("metadata.limits must be an object");
+    if (l.contains("cpu_ms")) {
+      if (!l["cpu_ms"].is_number_integer() || l["cpu_ms"].get<int64_t>() < 1) {
+        return Status::invalidArgument("metadata.limits.cpu_ms must be a positive integer");
+      }
+      script->cpuLimitMs = l["cpu_ms"].get<int64_t>();
+    }
+  }
+
   if (meta.contains("bindings")) {
     const json& bindings = meta["bindings"];
     if (!bindings.is_array()) return Status::invalidArgument("metadata.bindings must be an array");

@@ -18,18 +18,6 @@ using engine::bind::str;
 
 namespace {
 
-std::string_view outcomeReason(Outcome o) {
-  switch (o) {
-    case Outcome::kOk: return "ok";
-    case Outcome::kException: return "exception";
-    case Outcome::kCpuLimit: return "exceededCpu";
-    case Outcome::kMemoryLimit: return "exceededMemory";
-    case Outcome::kWallLimit: return "exceededWallTime";
-    case Outcome::kNoResponse: return "noResponse";
-  }
-  return "?";
-}
-
 net::Response plainResponse(int status, std::string body) {
   net::Response r;
   r.status = status;
@@ -53,8 +41,10 @@ void onPromiseReject(v8::PromiseRejectMessage message) {
 // One entry into the worker's JS: scopes, the CPU watchdog, and the microtask checkpoint on the way out.
 class Worker::Entry {
  public:
-  explicit Entry(Worker& w)
+  // `requestId`: the request this entry runs for (0: a timer or other shared work).
+  explicit Entry(Worker& w, uint32_t requestId = 0)
       : worker_(w),
+        requestId_(requestId),
         isolate_(w.isolate_->v8()),
         isolateScope_(isolate_),
         handleScope_(isolate_),
@@ -62,6 +52,7 @@ class Worker::Entry {
         contextScope_(context_),
         watchdog_(isolate_, w.options_.limits.cpuMicrosPerRequest) {
     engine::Clock::advance();
+    worker_.inEntry_ = true;
   }
   ~Entry() {
     Outcome outcome = Outcome::kOk;
@@ -78,13 +69,17 @@ class Worker::Entry {
       outcome = Outcome::kCpuLimit;
     }
     if (outcome != Outcome::kOk) isolate_->CancelTerminateExecution();
+    worker_.chargeCpu(requestId_, watchdog_.cpuMicros());
     worker_.afterEntry(outcome);
+    worker_.inEntry_ = false;
+    worker_.recordFinished();
   }
   v8::Isolate* isolate() const { return isolate_; }
   v8::Local<v8::Context> context() const { return context_; }
 
  private:
   Worker& worker_;
+  uint32_t requestId_;
   v8::Isolate* isolate_;
   v8::Isolate::Scope isolateScope_;
   v8::HandleScope handleScope_;
@@ -94,14 +89,21 @@ class Worker::Entry {
 };
 
 Worker::Worker(asio::io_context& io, std::shared_ptr<const Script> script, Options options)
-    : io_(io), script_(std::move(script)), options_(std::move(options)) {}
+    : io_(io), script_(std::move(script)), options_(std::move(options)) {
+  if (script_->cpuLimitMs > 0) {
+    options_.limits.cpuMicrosPerRequest = std::min(script_->cpuLimitMs * 1000, options_.limits.maxCpuMicrosPerRequest);
+  }
+}
 
 Worker::~Worker() {
   *alive_ = false;
   timers_.clear();
   sweepTimer_.reset();
-  for (auto& [id, p] : pending_) p.exchange->respond(plainResponse(503, "Service Unavailable: worker unloaded\n"));
-  pending_.clear();
+  while (!pending_.empty()) {
+    complete(pending_.begin(), plainResponse(503, "Service Unavailable: worker unloaded\n"), Outcome::kUnloaded);
+  }
+  recordFinished();
+  if (options_.metering && isolate_) options_.metering->workerUnloaded();
   if (isolate_) {
     v8::Isolate::Scope scope(isolate_->v8());
     dispatchFetch_.Reset();
@@ -122,9 +124,11 @@ Status Worker::init(const engine::Engine& engine) {
   timeOrigin_ = engine::Clock::realMs();
   engine::IsolateOptions isolateOptions;
   isolateOptions.heapLimitBytes = options_.limits.heapBytes;
+  isolateOptions.arrayBufferLimitBytes = options_.limits.heapBytes;
   auto isolate = engine.newIsolate(this, isolateOptions);
   if (!isolate.isOk()) return isolate.status();
   isolate_ = std::move(isolate.value());
+  if (options_.metering) options_.metering->workerLoaded();
   v8::Isolate* iso = isolate_->v8();
   iso->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
   iso->SetPromiseRejectCallback(&onPromiseReject);
@@ -209,10 +213,11 @@ void Worker::fetch(std::shared_ptr<net::Exchange> exchange) {
   uint32_t id = nextRequestId_++;
   if (nextRequestId_ == 0) nextRequestId_ = 1;
   const net::Request& req = exchange->request();
-  pending_.emplace(id, Pending{exchange, engine::Clock::realMs()});
+  pending_.emplace(id, Pending{exchange, engine::Clock::realMs(), monotonicMicros(), 0,
+                               static_cast<int64_t>(req.body.size() + req.target.size())});
   if (!sweepTimer_) scheduleSweep();
 
-  Entry entry(*this);
+  Entry entry(*this, id);
   v8::Isolate* iso = entry.isolate();
   v8::Local<v8::Context> context = entry.context();
   v8::TryCatch tryCatch(iso);
@@ -270,10 +275,7 @@ void Worker::fetchDone(uint32_t id, v8::Local<v8::Value> parts, v8::Local<v8::Va
   if (!parts->IsObject()) {
     std::string what = error.IsEmpty() || error->IsUndefined() ? "no response" : engine::describeValue(iso, error);
     consoleLog("error", fmt::format("Uncaught {}", what));
-    auto exchange = std::move(it->second.exchange);
-    pending_.erase(it);
-    exchange->respond(plainResponse(500, "Worker threw exception\n"));
-    return;
+    return complete(it, plainResponse(500, "Worker threw exception\n"), Outcome::kException);
   }
   v8::Local<v8::Object> p = parts.As<v8::Object>();
   net::Response response;
@@ -308,36 +310,83 @@ void Worker::fetchDone(uint32_t id, v8::Local<v8::Value> parts, v8::Local<v8::Va
     }
   } catch (const engine::bind::JsError& e) {
     consoleLog("error", fmt::format("Uncaught TypeError: {}", e.message));
-    auto exchange = std::move(it->second.exchange);
-    pending_.erase(it);
-    exchange->respond(plainResponse(500, "Worker threw exception\n"));
-    return;
+    return complete(it, plainResponse(500, "Worker threw exception\n"), Outcome::kException);
   } catch (const engine::bind::PendingException&) {
-    auto exchange = std::move(it->second.exchange);
-    pending_.erase(it);
-    exchange->respond(plainResponse(500, "Worker threw exception\n"));
-    return;
+    return complete(it, plainResponse(500, "Worker threw exception\n"), Outcome::kException);
   }
+  complete(it, std::move(response), Outcome::kOk);
+}
+
+void Worker::complete(std::unordered_map<uint32_t, Pending>::iterator it, net::Response response, Outcome outcome) {
+  int64_t bytesOut = static_cast<int64_t>(response.body.size());
   auto exchange = std::move(it->second.exchange);
+  finished_.push_back(Finished{it->first, std::move(it->second), outcome, bytesOut});
   pending_.erase(it);
   exchange->respond(std::move(response));
+  if (!inEntry_) recordFinished();
+}
+
+void Worker::chargeCpu(uint32_t requestId, int64_t cpuUs) {
+  if (requestId != 0) {
+    if (auto it = pending_.find(requestId); it != pending_.end()) {
+      it->second.cpuUs += cpuUs;
+      return;
+    }
+    for (auto& f : finished_) {
+      if (f.id == requestId) {
+        f.pending.cpuUs += cpuUs;
+        return;
+      }
+    }
+  }
+  // Shared work (a timer, a microtask after the response): split among the requests in flight.
+  size_t n = pending_.size() + finished_.size();
+  if (n == 0) {
+    if (options_.metering) {
+      options_.metering->recordBackground(script_->accountId, script_->name, cpuUs,
+                                          static_cast<int64_t>(engine::Clock::realMs()));
+    }
+    return;
+  }
+  int64_t share = cpuUs / static_cast<int64_t>(n);
+  for (auto& [id, p] : pending_) p.cpuUs += share;
+  for (auto& f : finished_) f.pending.cpuUs += share;
+}
+
+void Worker::recordFinished() {
+  if (finished_.empty()) return;
+  if (options_.metering) {
+    int64_t nowMono = monotonicMicros();
+    int64_t nowMs = static_cast<int64_t>(engine::Clock::realMs());
+    for (const auto& f : finished_) {
+      Invocation inv;
+      inv.accountId = script_->accountId;
+      inv.scriptName = script_->name;
+      inv.cpuUs = f.pending.cpuUs;
+      inv.wallUs = nowMono - f.pending.startMonoUs;
+      inv.bytesIn = f.pending.bytesIn;
+      inv.bytesOut = f.bytesOut;
+      inv.outcome = f.outcome;
+      inv.endMs = nowMs;
+      options_.metering->record(inv);
+    }
+  }
+  finished_.clear();
 }
 
 void Worker::fail(uint32_t id, Outcome outcome, std::string_view reason) {
   auto it = pending_.find(id);
   if (it == pending_.end()) return;
-  auto exchange = std::move(it->second.exchange);
-  pending_.erase(it);
   switch (outcome) {
     case Outcome::kCpuLimit:
     case Outcome::kMemoryLimit:
     case Outcome::kWallLimit:
-      log::warn("[{}] request ended: {} ({})", script_->name, outcomeReason(outcome), reason);
-      exchange->respond(plainResponse(503, fmt::format("Service Unavailable: {}\n", reason)));
+      log::warn("[{}] request ended: {} ({})", script_->name, outcomeName(outcome), reason);
+      complete(it, plainResponse(503, fmt::format("Service Unavailable: {}\n", reason)), outcome);
       break;
     default:
       consoleLog("error", fmt::format("{}", reason));
-      exchange->respond(plainResponse(500, "Worker threw exception\n"));
+      complete(it, plainResponse(500, "Worker threw exception\n"), outcome);
       break;
   }
 }

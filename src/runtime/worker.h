@@ -22,6 +22,7 @@
 #include "engine/modules.h"
 #include "api/kv/kv.h"
 #include "net/http_server.h"
+#include "runtime/metering.h"
 #include "store/store.h"
 
 namespace islet::runtime {
@@ -44,17 +45,17 @@ struct Script {
   std::vector<engine::ModuleSource> modules;  // for kServiceWorker: exactly one
   std::string mainModule;
   std::vector<Binding> bindings;
+  int64_t cpuLimitMs = 0;  // the script's own CPU limit (metadata limits.cpu_ms); 0: the operator's default
 };
 
 struct WorkerLimits {
-  int64_t cpuMicrosPerRequest = 50'000;  // CPU time per entry into JS
+  int64_t cpuMicrosPerRequest = 50'000;  // CPU time per entry into JS (a script may ask for another, up to the max)
+  int64_t maxCpuMicrosPerRequest = 30'000'000;
   double wallMsPerRequest = 30'000;      // from dispatch to response
   size_t heapBytes = 128u << 20;
   size_t maxTimers = 10'000;
 };
 
-// How a request ended, for logs and metering.
-enum class Outcome { kOk, kException, kCpuLimit, kMemoryLimit, kWallLimit, kNoResponse };
 
 class Worker final : public engine::Host {
  public:
@@ -64,6 +65,7 @@ class Worker final : public engine::Host {
     std::string testDataRoot;   // where readTestFile looks first (the shared/ folder)
     std::string testFileDir;    // and then (the test file's folder)
     std::shared_ptr<store::KvStore> kv;  // for kv_namespace bindings; null where there is no KV
+    Metering* metering = nullptr;        // where invocations are recorded; null: not metered
   };
 
   // Creates an isolate for `script` on the calling thread, runs its top level, and binds its handlers.
@@ -96,6 +98,15 @@ class Worker final : public engine::Host {
   struct Pending {
     std::shared_ptr<net::Exchange> exchange;
     double startMs;
+    int64_t startMonoUs = 0;
+    int64_t cpuUs = 0;
+    int64_t bytesIn = 0;
+  };
+  struct Finished {
+    uint32_t id;
+    Pending pending;
+    Outcome outcome;
+    int64_t bytesOut;
   };
   class Entry;
 
@@ -105,6 +116,11 @@ class Worker final : public engine::Host {
   // After every entry into JS: ends requests that can no longer get a response.
   void afterEntry(Outcome outcome);
   void fail(uint32_t id, Outcome outcome, std::string_view reason);
+  // Sends the response and moves the request's accounting to finished_ (recorded when the entry ends).
+  void complete(std::unordered_map<uint32_t, Pending>::iterator it, net::Response response, Outcome outcome);
+  // Charges an entry's CPU: to `requestId` if it is one, else split among the requests in flight.
+  void chargeCpu(uint32_t requestId, int64_t cpuUs);
+  void recordFinished();
   void scheduleSweep();
   void sweep();
 
@@ -115,6 +131,8 @@ class Worker final : public engine::Host {
   v8::Global<v8::Function> dispatchFetch_;
   v8::Global<v8::Function> runTimer_;
   std::unordered_map<uint32_t, Pending> pending_;
+  std::vector<Finished> finished_;
+  bool inEntry_ = false;
   std::unordered_map<uint32_t, std::unique_ptr<boost::asio::steady_timer>> timers_;
   std::unique_ptr<boost::asio::steady_timer> sweepTimer_;
   std::function<void(int)> testsDone_;

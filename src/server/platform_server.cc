@@ -88,12 +88,15 @@ struct PlatformServer::Thread {
 };
 
 PlatformServer::PlatformServer(const engine::Engine& engine, std::shared_ptr<store::ControlStore> control,
-                               std::shared_ptr<store::KvStore> kv, PlatformOptions options)
+                               std::shared_ptr<store::KvStore> kv, std::shared_ptr<store::UsageStore> usage,
+                               PlatformOptions options)
     : engine_(engine),
       control_(std::move(control)),
       kv_(std::move(kv)),
+      usage_(std::move(usage)),
       options_(std::move(options)),
-      api_(engine_, control_, kv_, control::ApiOptions{options_.baseDomain, {}, options_.limits}) {
+      api_(engine_, control_, kv_, usage_, &metering_,
+           control::ApiOptions{options_.baseDomain, options_.pricing, {}, options_.limits}) {
   if (options_.threads <= 0) options_.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
@@ -142,11 +145,25 @@ Status PlatformServer::start(const std::string& adminTokenFile, bool* createdAdm
   if (!s.isOk()) return s;
   apiEndpoint_ = apiThread_->listener->localEndpoint();
   Thread* api = apiThread_.get();
+  flushTimer_ = std::make_unique<asio::steady_timer>(api->io);
+  scheduleFlush();
   api->thread = std::thread([api] {
     auto guard = asio::make_work_guard(api->io);
     api->io.run();
   });
   return Status::ok();
+}
+
+void PlatformServer::scheduleFlush() {
+  flushTimer_->expires_after(std::chrono::seconds(1));
+  flushTimer_->async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    if (usage_) {
+      Status s = metering_.flush(*usage_);
+      if (!s.isOk()) log::error("cannot write usage: {}", s.message());
+    }
+    scheduleFlush();
+  });
 }
 
 void PlatformServer::stop() {
@@ -157,7 +174,12 @@ void PlatformServer::stop() {
     if (t->thread.joinable()) t->thread.join();
   }
   threads_.clear();
+  flushTimer_.reset();
   apiThread_.reset();
+  if (usage_) {
+    Status s = metering_.flush(*usage_);
+    if (!s.isOk()) log::error("cannot write usage: {}", s.message());
+  }
 }
 
 std::shared_ptr<const RouteTable> PlatformServer::table() {
@@ -266,6 +288,7 @@ void PlatformServer::handle(Thread& t, std::shared_ptr<net::Exchange> exchange) 
     runtime::Worker::Options options;
     options.limits = options_.limits;
     options.kv = kv_;
+    options.metering = &metering_;
     auto loaded = runtime::Worker::load(engine_, t.io, s.value(), options);
     if (!loaded.isOk()) {
       log::error("[{}] the worker failed to load: {}", target->scriptName, loaded.status().message());

@@ -11,6 +11,7 @@
 #pragma once
 
 #include <boost/asio/io_context.hpp>
+#include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
 #include <memory>
@@ -38,6 +39,7 @@ struct PlatformOptions {
   std::string baseDomain = "islet.localhost";
   net::ServerLimits http;
   runtime::WorkerLimits limits;
+  control::Pricing pricing;
 };
 
 class RouteTable;
@@ -45,7 +47,7 @@ class RouteTable;
 class PlatformServer {
  public:
   PlatformServer(const engine::Engine& engine, std::shared_ptr<store::ControlStore> control,
-                 std::shared_ptr<store::KvStore> kv, PlatformOptions options);
+                 std::shared_ptr<store::KvStore> kv, std::shared_ptr<store::UsageStore> usage, PlatformOptions options);
   ~PlatformServer();
 
   // Starts the public listener first, then the API, so the public side serves by the time the API answers.
@@ -64,8 +66,12 @@ class PlatformServer {
   const engine::Engine& engine_;
   std::shared_ptr<store::ControlStore> control_;
   std::shared_ptr<store::KvStore> kv_;
+  std::shared_ptr<store::UsageStore> usage_;
   PlatformOptions options_;
+  runtime::Metering metering_;
   control::ManagementApi api_;
+  std::unique_ptr<boost::asio::steady_timer> flushTimer_;
+  void scheduleFlush();
 
   std::mutex tableMutex_;
   std::shared_ptr<const RouteTable> table_;

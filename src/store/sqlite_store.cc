@@ -140,6 +140,22 @@ CREATE TABLE IF NOT EXISTS kv_entries (
   PRIMARY KEY (namespace_id, key)
 );
 )sql",
+    R"sql(
+CREATE TABLE IF NOT EXISTS usage (
+  account_id TEXT NOT NULL,
+  script_name TEXT NOT NULL,
+  minute INTEGER NOT NULL,
+  requests INTEGER NOT NULL,
+  errors INTEGER NOT NULL,
+  cpu_us INTEGER NOT NULL,
+  wall_us INTEGER NOT NULL,
+  subrequests INTEGER NOT NULL,
+  bytes_in INTEGER NOT NULL,
+  bytes_out INTEGER NOT NULL,
+  wall_billed_ms INTEGER NOT NULL,
+  PRIMARY KEY (account_id, minute, script_name)
+) WITHOUT ROWID;
+)sql",
 };
 constexpr int kSchemaVersion = sizeof kMigrations / sizeof kMigrations[0];
 
@@ -957,6 +973,64 @@ class SqliteKvStore final : public KvStore {
   std::shared_ptr<SqliteDb> db_;
 };
 
+class SqliteUsageStore final : public UsageStore {
+ public:
+  explicit SqliteUsageStore(std::shared_ptr<SqliteDb> db) : db_(std::move(db)) {}
+
+  Status add(const std::vector<UsageRecord>& records) override {
+    if (records.empty()) return Status::ok();
+    auto s = db_->session();
+    STORE_RETURN_IF_ERROR(s.begin());
+    for (const auto& r : records) {
+      STORE_ASSIGN_OR_RETURN(
+          Statement st,
+          s.prepare("INSERT INTO usage (account_id, script_name, minute, requests, errors, cpu_us, wall_us, subrequests, "
+                    "bytes_in, bytes_out, wall_billed_ms) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11) "
+                    "ON CONFLICT (account_id, minute, script_name) DO UPDATE SET requests = requests + ?4, "
+                    "errors = errors + ?5, cpu_us = cpu_us + ?6, wall_us = wall_us + ?7, subrequests = subrequests + ?8, "
+                    "bytes_in = bytes_in + ?9, bytes_out = bytes_out + ?10, wall_billed_ms = wall_billed_ms + ?11"));
+      st.bindText(1, r.accountId).bindText(2, r.scriptName).bindInt(3, r.minute).bindInt(4, r.requests);
+      st.bindInt(5, r.errors).bindInt(6, r.cpuUs).bindInt(7, r.wallUs).bindInt(8, r.subrequests);
+      st.bindInt(9, r.bytesIn).bindInt(10, r.bytesOut).bindInt(11, r.wallBilledMs);
+      STORE_RETURN_IF_ERROR(st.run());
+    }
+    return s.commit();
+  }
+
+  Result<std::vector<UsageRecord>> query(const std::string& accountId, int64_t sinceMinute,
+                                         int64_t untilMinute) override {
+    auto s = db_->session();
+    STORE_ASSIGN_OR_RETURN(
+        Statement st,
+        s.prepare("SELECT script_name, minute, requests, errors, cpu_us, wall_us, subrequests, bytes_in, bytes_out, "
+                  "wall_billed_ms FROM usage WHERE account_id = ?1 AND minute >= ?2 AND minute < ?3 "
+                  "ORDER BY minute, script_name"));
+    st.bindText(1, accountId).bindInt(2, sinceMinute).bindInt(3, untilMinute);
+    std::vector<UsageRecord> out;
+    while (true) {
+      STORE_ASSIGN_OR_RETURN(bool row, st.step());
+      if (!row) break;
+      UsageRecord r;
+      r.accountId = accountId;
+      r.scriptName = st.columnBytes(0);
+      r.minute = st.columnInt(1);
+      r.requests = st.columnInt(2);
+      r.errors = st.columnInt(3);
+      r.cpuUs = st.columnInt(4);
+      r.wallUs = st.columnInt(5);
+      r.subrequests = st.columnInt(6);
+      r.bytesIn = st.columnInt(7);
+      r.bytesOut = st.columnInt(8);
+      r.wallBilledMs = st.columnInt(9);
+      out.push_back(std::move(r));
+    }
+    return out;
+  }
+
+ private:
+  std::shared_ptr<SqliteDb> db_;
+};
+
 // Brings the schema up to kSchemaVersion; returns the generation counter.
 Result<int64_t> migrate(SqliteDb& db, const std::string& path) {
   auto s = db.session();
@@ -995,6 +1069,7 @@ Result<SqliteStores> openSqlite(const std::string& path) {
   SqliteStores stores;
   stores.control = std::make_shared<SqliteControlStore>(db, generation);
   stores.kv = std::make_shared<SqliteKvStore>(db);
+  stores.usage = std::make_shared<SqliteUsageStore>(db);
   return stores;
 }
 

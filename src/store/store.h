@@ -179,10 +179,48 @@ class KvStore {
                                     const std::string& cursor, int limit, int64_t nowSec) = 0;
 };
 
-// The embedded default: one SQLite file at `path` (created if missing) holding both stores.
+// Metering aggregated per account, script and minute. Adding a record for an existing (account, script, minute)
+// adds to its counters.
+struct UsageRecord {
+  std::string accountId;
+  std::string scriptName;
+  int64_t minute = 0;  // minutes since the epoch
+  int64_t requests = 0;
+  int64_t errors = 0;       // invocations that did not end with a response from the worker
+  int64_t cpuUs = 0;
+  int64_t wallUs = 0;
+  int64_t subrequests = 0;
+  int64_t bytesIn = 0;
+  int64_t bytesOut = 0;
+  int64_t wallBilledMs = 0;  // each invocation's wall time rounded up to 100 ms (Lambda's 2018 billing unit)
+
+  void add(const UsageRecord& o) {
+    requests += o.requests;
+    errors += o.errors;
+    cpuUs += o.cpuUs;
+    wallUs += o.wallUs;
+    subrequests += o.subrequests;
+    bytesIn += o.bytesIn;
+    bytesOut += o.bytesOut;
+    wallBilledMs += o.wallBilledMs;
+  }
+};
+
+class UsageStore {
+ public:
+  virtual ~UsageStore() = default;
+  // Adds the records' counters in one transaction.
+  virtual Status add(const std::vector<UsageRecord>& records) = 0;
+  // The account's records with sinceMinute <= minute < untilMinute, ordered by minute then script.
+  virtual Result<std::vector<UsageRecord>> query(const std::string& accountId, int64_t sinceMinute,
+                                                 int64_t untilMinute) = 0;
+};
+
+// The embedded default: one SQLite file at `path` (created if missing) holding every store.
 struct SqliteStores {
   std::shared_ptr<ControlStore> control;
   std::shared_ptr<KvStore> kv;
+  std::shared_ptr<UsageStore> usage;
 };
 Result<SqliteStores> openSqlite(const std::string& path);
 

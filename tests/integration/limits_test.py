@@ -1,0 +1,139 @@
+"""Hostile tenants: each is stopped with the right status while another tenant, under load at the same time,
+keeps answering 200. Also metering: CPU is billed, waiting is not."""
+import json
+import shutil
+import threading
+import time
+import unittest
+
+from serve_process import Serve
+
+ADVERSARIES = {
+    'spin': ('for (;;) {}', 503, b'CPU time limit'),
+    'catch-retry': ('for (;;) { try { for (;;) {} } catch (e) {} }', 503, b'CPU time limit'),
+    'regex': ('/^(a+)+$/.test("a".repeat(40) + "!")', 503, b'CPU time limit'),
+    'microtasks': ('await new Promise(() => { const f = () => Promise.resolve().then(f); f(); })', 503, b'CPU time limit'),
+    'array-growth': ('const a = []; for (;;) a.push(new Array(1e6).fill(a.length + 0.5));', 503, b'memory limit'),
+    'buffers': ('const keep = []; for (let i = 0; i < 10000; i++) keep.push(new ArrayBuffer(64 << 20));', 500, None),
+    'recursion': ('const f = (n) => f(n + 1) + 1; f(0);', 500, None),
+    'wall': ('await new Promise((r) => setTimeout(r, 60000));', 503, b'wall-time limit'),
+}
+
+
+class HostileTenants(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.serve = Serve(extra=('--wall-limit-ms', '2000'))
+        cls.good = cls.serve.create_account('good')
+        cls.evil = cls.serve.create_account('evil')
+        cls.serve.deploy_js(cls.good, 'app', 'export default { fetch() { return new Response("fine") } }')
+        for name, (body, _, _) in ADVERSARIES.items():
+            source = 'export default { async fetch() { %s; return new Response("survived") } }' % body
+            meta = {'main_module': 'index.js'}
+            if name == 'array-growth':
+                meta['limits'] = {'cpu_ms': 10000}  # a script's own limit: lets the heap limit be what stops it
+            status, r = cls.serve.upload(cls.evil, name, [('index.js', 'application/javascript+module', source.encode())], meta)
+            assert status == 200, r
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.serve.stop()
+        shutil.rmtree(cls.serve.data_dir)
+
+    def test_each_adversary_is_stopped_and_the_neighbour_keeps_serving(self):
+        stop = threading.Event()
+        good_statuses = []
+
+        def neighbour():
+            while not stop.is_set():
+                good_statuses.append(self.serve.get('app.good.islet.localhost')[0])
+        load = [threading.Thread(target=neighbour) for _ in range(2)]
+        for t in load:
+            t.start()
+        try:
+            for name, (_, status, reason) in ADVERSARIES.items():
+                for attempt in range(2):  # and again: a discarded isolate is replaced
+                    got, _, _, body = self.serve.get('%s.evil.islet.localhost' % name)
+                    self.assertEqual(got, status, (name, body, self.serve.log()[-1500:]))
+                    if reason:
+                        self.assertIn(reason, body, name)
+        finally:
+            stop.set()
+            for t in load:
+                t.join()
+        self.assertGreater(len(good_statuses), 20)
+        self.assertEqual(set(good_statuses), {200})
+        log = self.serve.log()
+        self.assertIn('exceededCpu', log)
+        self.assertIn('exceededMemory', log)
+        self.assertIn('Maximum call stack size exceeded', log)
+        self.assertIn('Array buffer allocation failed', log)
+
+
+class Metering(unittest.TestCase):
+    def test_cpu_is_billed_and_waiting_is_free(self):
+        serve = Serve(extra=('--cpu-limit-ms', '2000'))
+        try:
+            acc = serve.create_account('billing')
+            burn = 'let x = 0; for (let i = 0; i < 3e7; i++) x = (x + i * 7) % 1000003;'
+            serve.deploy_js(acc, 'burn', 'export default { async fetch() { %s return new Response(String(x)) } }' % burn)
+            serve.deploy_js(acc, 'burnwait', 'export default { async fetch() { %s await new Promise(r => setTimeout(r, 300)); '
+                                             'return new Response(String(x)) } }' % burn)
+            for _ in range(3):
+                self.assertEqual(serve.get('burn.billing.islet.localhost')[0], 200)
+                self.assertEqual(serve.get('burnwait.billing.islet.localhost')[0], 200)
+            status, r = serve.api('GET', '/accounts/%s/workers/usage' % acc['id'], token=acc['token'])
+            self.assertEqual(status, 200, r)
+            scripts = {s['script']: s for s in r['result']['scripts']}
+            burn_, wait_ = scripts['burn'], scripts['burnwait']
+            self.assertEqual((burn_['requests'], wait_['requests']), (3, 3))
+            cpu_burn, cpu_wait = burn_['cpu_ms'] / 3, wait_['cpu_ms'] / 3
+            self.assertGreater(cpu_burn, 5)
+            # Waiting 300 ms costs no CPU: both cost the same CPU, within noise.
+            self.assertLess(abs(cpu_wait - cpu_burn), max(0.5 * cpu_burn, 10), (cpu_burn, cpu_wait))
+            self.assertGreater(wait_['wall_ms'] / 3, 300)
+            self.assertLess(burn_['wall_ms'] / 3, 300)
+            # Workers pricing charges CPU; Lambda-style billing charges wall time in 100 ms units.
+            self.assertGreaterEqual(wait_['wall_billed_ms'], 3 * 400)
+            self.assertGreater(wait_['lambda_cost_usd'], burn_['lambda_cost_usd'])
+            self.assertAlmostEqual(r['result']['total']['requests'], 6)
+            # Persisted: after a restart the minute's usage is still there.
+            data = serve.data_dir
+            serve.stop()
+            serve = Serve(data_dir=data)
+            status, r = serve.api('GET', '/accounts/%s/workers/usage' % acc['id'], token=acc['token'])
+            self.assertEqual(r['result']['total']['requests'], 6)
+        finally:
+            serve.stop()
+            shutil.rmtree(serve.data_dir)
+
+    def test_prometheus_metrics(self):
+        serve = Serve()
+        try:
+            acc = serve.create_account('metrics')
+            serve.deploy_js(acc, 'm', 'export default { fetch() { return new Response("m") } }')
+            for _ in range(5):
+                serve.get('m.metrics.islet.localhost')
+            import socket
+            from islet_process import build_request, read_response
+            deadline = time.time() + 5
+            while True:  # an invocation is recorded right after its response is sent
+                s = socket.create_connection(('127.0.0.1', serve.api_port))
+                s.sendall(build_request('GET', '/metrics'))
+                status, _, headers, body = read_response(s)
+                s.close()
+                text = body.decode()
+                if 'outcome="ok"} 5' in text or time.time() > deadline:
+                    break
+                time.sleep(0.05)
+            self.assertEqual(status, 200)
+            self.assertIn('islet_requests_total{outcome="ok"} 5', text)
+            self.assertIn('islet_workers_loaded', text)
+            self.assertIn('islet_cpu_seconds_total', text)
+        finally:
+            serve.stop()
+            shutil.rmtree(serve.data_dir)
+
+
+if __name__ == '__main__':
+    unittest.main()

@@ -3,6 +3,7 @@
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 #include <signal.h>
+#include <unistd.h>
 
 #include <boost/asio/io_context.hpp>
 #include <chrono>
@@ -136,7 +137,8 @@ Result<std::pair<std::string, uint16_t>> splitHostPort(const std::string& s, uin
 }
 
 int serve(const engine::Engine& engine, const std::string& dataDir, const std::string& listen, const std::string& api,
-          int threads, const std::string& baseDomain, const CommonLimits& limits) {
+          int threads, const std::string& baseDomain, const CommonLimits& limits, size_t memoryBudget,
+          std::chrono::seconds idleTimeout) {
   std::error_code ec;
   fs::create_directories(dataDir, ec);
   if (ec) {
@@ -162,6 +164,8 @@ int serve(const engine::Engine& engine, const std::string& dataDir, const std::s
   options.threads = threads;
   options.baseDomain = baseDomain;
   options.limits = limits.limits();
+  options.memoryBudgetBytes = memoryBudget;
+  options.idleTimeout = idleTimeout;
   server::PlatformServer server(engine, stores->control, stores->kv, stores->usage, options);
   std::string tokenFile = (fs::path(dataDir) / "admin-token").string();
   bool created = false;
@@ -270,6 +274,11 @@ int main(int argc, char** argv) {
   serveCmd->add_option("--base-domain", baseDomain, "scripts answer at <script>.<account>.<base domain>")
       ->capture_default_str();
   serveLimits.add(serveCmd);
+  size_t memoryBudgetMb = 0;
+  int idleTimeoutSec = 300;
+  serveCmd->add_option("--memory-budget", memoryBudgetMb, "MB all loaded workers may use (default: a quarter of RAM)");
+  serveCmd->add_option("--idle-timeout", idleTimeoutSec, "seconds before an unused worker is evicted")
+      ->capture_default_str();
 
   auto* testCmd = app.add_subcommand("test", "run JS test files inside islet");
   std::vector<std::string> testFiles;
@@ -297,7 +306,11 @@ int main(int argc, char** argv) {
     http.readTimeout = std::chrono::milliseconds(readTimeoutMs);
     return cli::dev(engine, devPath, listen, port, threads, http, limits);
   }
-  if (*serveCmd) return cli::serve(engine, dataDir, serveListen, serveApi, serveThreads, baseDomain, serveLimits);
+  if (*serveCmd) {
+    if (memoryBudgetMb == 0) memoryBudgetMb = static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE) / 4 >> 20;
+    return cli::serve(engine, dataDir, serveListen, serveApi, serveThreads, baseDomain, serveLimits,
+                      memoryBudgetMb << 20, std::chrono::seconds(idleTimeoutSec));
+  }
   if (*testCmd) return cli::test(engine, testFiles, harness, shared, testLimits);
   return 2;
 }

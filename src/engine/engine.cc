@@ -211,6 +211,13 @@ Isolate::~Isolate() {
   isolate_->Dispose();
 }
 
+size_t Isolate::memoryUsage() const {
+  v8::HeapStatistics stats;
+  isolate_->GetHeapStatistics(&stats);
+  auto* counting = static_cast<CountingAllocator*>(allocator_.get());
+  return stats.total_physical_size() + counting->used();
+}
+
 v8::Local<v8::Function> Isolate::internalFunction(std::string_view name) const {
   v8::Local<v8::Value> v;
   if (!internal()->Get(context(), bind::str(isolate_, name)).ToLocal(&v) || !v->IsFunction()) return {};

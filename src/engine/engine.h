@@ -76,6 +76,8 @@ class Isolate {
   v8::Local<v8::Function> internalFunction(std::string_view name) const;
   // True once the isolate hit its heap limit: its worker must be discarded.
   bool heapLimitReached() const { return heapLimitReached_; }
+  // Bytes this isolate holds: V8's heap (committed) plus ArrayBuffer backing stores.
+  size_t memoryUsage() const;
 
  private:
   friend class Engine;

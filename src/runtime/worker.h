@@ -85,6 +85,9 @@ class Worker final : public engine::Host {
   bool broken() const { return isolate_->heapLimitReached() || broken_; }
   const Script& script() const { return *script_; }
   size_t pendingRequests() const { return pending_.size(); }
+  // Whether anything still runs here: requests in flight or timers armed.
+  bool idle() const { return pending_.empty() && timers_.empty(); }
+  size_t memoryUsage() const { return isolate_->memoryUsage(); }
 
   // engine::Host
   void consoleLog(std::string_view level, std::string_view message) override;

@@ -82,7 +82,10 @@ struct PlatformServer::Thread {
   std::unique_ptr<net::Listener> listener;
   std::shared_ptr<const RouteTable> table;
   std::unordered_map<std::string, std::unique_ptr<runtime::Worker>> workers;  // by version id
+  std::unordered_map<std::string, std::chrono::steady_clock::time_point> lastUsed;  // by version id
   std::vector<std::unique_ptr<runtime::Worker>> retiring;
+  std::unique_ptr<asio::steady_timer> evictionTimer;
+  size_t memory = 0;  // this thread's workers, at the last eviction pass
   std::mt19937_64 rng{std::random_device{}()};
   std::thread thread;
 };
@@ -127,9 +130,12 @@ Status PlatformServer::start(const std::string& adminTokenFile, bool* createdAdm
   publicEndpoint_ = endpoint;
   for (auto& t : threads_) {
     Thread* raw = t.get();
+    raw->evictionTimer = std::make_unique<asio::steady_timer>(raw->io);
+    scheduleEviction(*raw);
     raw->thread = std::thread([raw] {
       auto guard = asio::make_work_guard(raw->io);
       raw->io.run();
+      raw->evictionTimer.reset();
       raw->workers.clear();
       raw->retiring.clear();
     });
@@ -152,6 +158,49 @@ Status PlatformServer::start(const std::string& adminTokenFile, bool* createdAdm
     api->io.run();
   });
   return Status::ok();
+}
+
+void PlatformServer::scheduleEviction(Thread& t) {
+  t.evictionTimer->expires_after(std::chrono::seconds(1));
+  t.evictionTimer->async_wait([this, &t](boost::system::error_code ec) {
+    if (ec) return;
+    evict(t);
+    scheduleEviction(t);
+  });
+}
+
+// Measures this thread's workers, then evicts idle ones: those unused past the idle timeout, and — while the
+// process is over its memory budget — the least recently used.
+void PlatformServer::evict(Thread& t) {
+  auto now = std::chrono::steady_clock::now();
+  size_t mine = 0;
+  std::vector<std::pair<std::chrono::steady_clock::time_point, std::string>> idle;
+  for (auto it = t.workers.begin(); it != t.workers.end();) {
+    auto last = t.lastUsed[it->first];
+    if (it->second->idle() && now - last > options_.idleTimeout) {
+      t.lastUsed.erase(it->first);
+      it = t.workers.erase(it);
+      continue;
+    }
+    mine += it->second->memoryUsage();
+    if (it->second->idle()) idle.emplace_back(last, it->first);
+    ++it;
+  }
+  memoryInUse_ += mine;
+  memoryInUse_ -= t.memory;
+  t.memory = mine;
+  if (memoryInUse_.load() <= options_.memoryBudgetBytes) return;
+  std::sort(idle.begin(), idle.end());
+  for (const auto& [last, id] : idle) {
+    if (memoryInUse_.load() <= options_.memoryBudgetBytes * 9 / 10) break;
+    auto it = t.workers.find(id);
+    size_t bytes = it->second->memoryUsage();
+    t.workers.erase(it);
+    t.lastUsed.erase(id);
+    t.memory -= std::min(bytes, t.memory);
+    memoryInUse_ -= std::min(bytes, memoryInUse_.load());
+    log::debug("evicted worker {} ({} KB) under memory pressure", id, bytes >> 10);
+  }
 }
 
 void PlatformServer::scheduleFlush() {
@@ -279,6 +328,7 @@ void PlatformServer::handle(Thread& t, std::shared_ptr<net::Exchange> exchange) 
     }
   }
   auto& worker = t.workers[*versionId];
+  t.lastUsed[*versionId] = std::chrono::steady_clock::now();
   if (!worker || worker->broken()) {
     auto s = script(target->accountId, target->scriptName, *versionId);
     if (!s.isOk()) {

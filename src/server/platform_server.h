@@ -14,6 +14,7 @@
 #include <boost/asio/steady_timer.hpp>
 
 #include <atomic>
+#include <chrono>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -40,6 +41,8 @@ struct PlatformOptions {
   net::ServerLimits http;
   runtime::WorkerLimits limits;
   control::Pricing pricing;
+  size_t memoryBudgetBytes = 4ull << 30;        // all loaded workers together; idle ones are evicted LRU first
+  std::chrono::seconds idleTimeout{300};        // a worker unused this long is evicted
 };
 
 class RouteTable;
@@ -72,6 +75,9 @@ class PlatformServer {
   control::ManagementApi api_;
   std::unique_ptr<boost::asio::steady_timer> flushTimer_;
   void scheduleFlush();
+  void scheduleEviction(Thread& t);
+  void evict(Thread& t);
+  std::atomic<size_t> memoryInUse_{0};  // sum of every thread's last measurement
 
   std::mutex tableMutex_;
   std::shared_ptr<const RouteTable> table_;

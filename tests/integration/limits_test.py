@@ -135,5 +135,56 @@ class Metering(unittest.TestCase):
             shutil.rmtree(serve.data_dir)
 
 
+def metric(serve, name):
+    import re
+    import socket
+    from islet_process import build_request, read_response
+    s = socket.create_connection(('127.0.0.1', serve.api_port))
+    s.sendall(build_request('GET', '/metrics'))
+    text = read_response(s)[3].decode()
+    s.close()
+    return float(re.search(r'^%s (\S+)$' % re.escape(name), text, re.M).group(1))
+
+
+class Eviction(unittest.TestCase):
+    def wait_for(self, cond, timeout=10):
+        deadline = time.time() + timeout
+        while time.time() < deadline and not cond():
+            time.sleep(0.1)
+        return cond()
+
+    def test_idle_workers_are_evicted_and_reload_on_demand(self):
+        serve = Serve(extra=('--idle-timeout', '1', '--threads', '1'))
+        try:
+            acc = serve.create_account('idle')
+            serve.deploy_js(acc, 'a', 'let n = 0; export default { fetch() { return new Response(String(++n)) } }')
+            self.assertEqual(serve.get('a.idle.islet.localhost')[3], b'1')
+            self.assertEqual(serve.get('a.idle.islet.localhost')[3], b'2')
+            self.assertEqual(metric(serve, 'islet_workers_loaded'), 1)
+            self.assertTrue(self.wait_for(lambda: metric(serve, 'islet_workers_loaded') == 0))
+            # Evicted: the next request cold-starts a fresh isolate (its module state starts again).
+            self.assertEqual(serve.get('a.idle.islet.localhost')[3], b'1')
+        finally:
+            serve.stop()
+            shutil.rmtree(serve.data_dir)
+
+    def test_memory_budget_evicts_least_recently_used(self):
+        serve = Serve(extra=('--memory-budget', '3', '--threads', '1'))
+        try:
+            acc = serve.create_account('budget')
+            for i in range(6):
+                serve.deploy_js(acc, 's%d' % i, 'export default { fetch() { return new Response("%d") } }' % i)
+            for i in range(6):
+                self.assertEqual(serve.get('s%d.budget.islet.localhost' % i)[3], str(i).encode())
+            # Each isolate holds more than 0.5 MB, so a 3 MB budget cannot keep all six.
+            self.assertTrue(self.wait_for(lambda: metric(serve, 'islet_workers_loaded') < 6))
+            self.assertGreater(metric(serve, 'islet_workers_loaded'), 0)
+            for i in range(6):  # every script still answers: evicted ones cold-start again
+                self.assertEqual(serve.get('s%d.budget.islet.localhost' % i)[3], str(i).encode())
+        finally:
+            serve.stop()
+            shutil.rmtree(serve.data_dir)
+
+
 if __name__ == '__main__':
     unittest.main()

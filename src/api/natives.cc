@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "api/crypto/crypto.h"
 #include "api/kv/kv.h"
 #include "base/log.h"
 #include "engine/engine.h"
@@ -274,6 +275,23 @@ constexpr engine::bind::NativeFunction kNatives[] = {
     ISLET_NATIVE("kvPut", kv::put),
     ISLET_NATIVE("kvDelete", kv::remove),
     ISLET_NATIVE("kvList", kv::list),
+    ISLET_NATIVE("cryptoDigest", crypto::digest),
+    ISLET_NATIVE("cryptoHmacSign", crypto::hmacSign),
+    ISLET_NATIVE("cryptoHmacVerify", crypto::hmacVerify),
+    ISLET_NATIVE("cryptoAesGcm", crypto::aesGcm),
+    ISLET_NATIVE("cryptoAesCbc", crypto::aesCbc),
+    ISLET_NATIVE("cryptoAesCtr", crypto::aesCtr),
+    ISLET_NATIVE("cryptoAesKw", crypto::aesKw),
+    ISLET_NATIVE("cryptoPbkdf2", crypto::pbkdf2),
+    ISLET_NATIVE("cryptoHkdf", crypto::hkdf),
+    ISLET_NATIVE("cryptoGenerateKeyPair", crypto::generateKeyPair),
+    ISLET_NATIVE("cryptoImportKey", crypto::importKey),
+    ISLET_NATIVE("cryptoImportJwk", crypto::importJwk),
+    ISLET_NATIVE("cryptoExportJwk", crypto::exportJwk),
+    ISLET_NATIVE("cryptoSign", crypto::sign),
+    ISLET_NATIVE("cryptoVerify", crypto::verify),
+    ISLET_NATIVE("cryptoRsaOaep", crypto::rsaOaep),
+    ISLET_NATIVE("cryptoEcdh", crypto::ecdh),
 };
 
 }  // namespace

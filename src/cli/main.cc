@@ -53,7 +53,7 @@ std::atomic<bool> gStop{false};
 void onSignal(int) { gStop = true; }
 
 int dev(const engine::Engine& engine, const std::string& path, const std::string& listen, int port, int threads,
-        const net::ServerLimits& http, const CommonLimits& limits) {
+        const net::ServerLimits& http, const CommonLimits& limits, bool testScheduled) {
   auto project = loadProject(path);
   if (!project.isOk()) {
     fmt::print(stderr, "islet dev: {}\n", project.status().message());
@@ -76,6 +76,7 @@ int dev(const engine::Engine& engine, const std::string& path, const std::string
   options.threads = threads;
   options.http = http;
   options.limits = limits.limits();
+  options.testScheduled = testScheduled;
   server::DevServer server(engine, options);
   server.setScript(project->script);
   Status s = server.start();
@@ -260,6 +261,8 @@ int main(int argc, char** argv) {
       ->capture_default_str();
   devCmd->add_option("--read-timeout-ms", readTimeoutMs, "time a client has to send a whole request")
       ->capture_default_str();
+  bool testScheduled = false;
+  devCmd->add_flag("--test-scheduled", testScheduled, "GET /__scheduled?cron=... runs the scheduled handler");
   limits.add(devCmd);
 
   auto* serveCmd = app.add_subcommand("serve", "run the multi-tenant platform: public listener + management API");
@@ -304,7 +307,7 @@ int main(int argc, char** argv) {
     net::ServerLimits http;
     http.maxBodyBytes = maxBodyBytes;
     http.readTimeout = std::chrono::milliseconds(readTimeoutMs);
-    return cli::dev(engine, devPath, listen, port, threads, http, limits);
+    return cli::dev(engine, devPath, listen, port, threads, http, limits, testScheduled);
   }
   if (*serveCmd) {
     if (memoryBudgetMb == 0) memoryBudgetMb = static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE) / 4 >> 20;

@@ -15,6 +15,7 @@
 
 #include "base/log.h"
 #include "control/tokens.h"
+#include "runtime/cron.h"
 #include "net/multipart.h"
 
 namespace islet::control {
@@ -560,7 +561,10 @@ net::Response ManagementApi::workers(Call& call, const store::Account& account) 
         if (!c.is_object() || !c.contains("cron") || !c["cron"].is_string()) {
           return fail(400, kCodeBadRequest, "each schedule needs a cron string");
         }
-        crons.push_back(c["cron"].get<std::string>());
+        std::string cron = c["cron"].get<std::string>();
+        auto parsed = runtime::Cron::parse(cron);
+        if (!parsed.isOk()) return fail(400, kCodeBadRequest, parsed.status().message());
+        crons.push_back(std::move(cron));
       }
       Status s = control_->setSchedules(accountId, scriptName, crons);
       if (!s.isOk()) return fromStatus(s);

@@ -108,6 +108,7 @@ Worker::~Worker() {
     v8::Isolate::Scope scope(isolate_->v8());
     dispatchFetch_.Reset();
     runTimer_.Reset();
+    dispatchScheduled_.Reset();
   }
   isolate_.reset();
 }
@@ -202,6 +203,8 @@ Status Worker::init(const engine::Engine& engine) {
     v8::Local<v8::Function> runTimer = isolate_->internalFunction("runTimer");
     if (dispatch.IsEmpty() || runTimer.IsEmpty()) return Status::internal("the snapshot lacks dispatchFetch/runTimer");
     dispatchFetch_.Reset(iso, dispatch);
+    v8::Local<v8::Function> scheduled = isolate_->internalFunction("dispatchScheduled");
+    if (!scheduled.IsEmpty()) dispatchScheduled_.Reset(iso, scheduled);
     runTimer_.Reset(iso, runTimer);
   }
   if (status.isOk() && broken()) status = Status::invalidArgument("the script's top level exceeded a limit");
@@ -214,7 +217,7 @@ void Worker::fetch(std::shared_ptr<net::Exchange> exchange) {
   if (nextRequestId_ == 0) nextRequestId_ = 1;
   const net::Request& req = exchange->request();
   pending_.emplace(id, Pending{exchange, engine::Clock::realMs(), monotonicMicros(), 0,
-                               static_cast<int64_t>(req.body.size() + req.target.size())});
+                               static_cast<int64_t>(req.body.size() + req.target.size()), {}});
   if (!sweepTimer_) scheduleSweep();
 
   Entry entry(*this, id);
@@ -263,6 +266,28 @@ void Worker::fetch(std::shared_ptr<net::Exchange> exchange) {
   }
   v8::Local<v8::Value> args[] = {v8::Integer::NewFromUnsigned(iso, id), method, urlString, headers, body};
   if (dispatchFetch_.Get(iso)->Call(context, v8::Undefined(iso), 5, args).IsEmpty() && !tryCatch.HasTerminated()) {
+    fail(id, Outcome::kException, engine::describeException(iso, tryCatch));
+  }
+}
+
+void Worker::scheduled(const std::string& cron, double scheduledTimeMs, std::function<void(Outcome)> done) {
+  if (broken() || dispatchScheduled_.IsEmpty()) return done(Outcome::kException);
+  uint32_t id = nextRequestId_++;
+  if (nextRequestId_ == 0) nextRequestId_ = 1;
+  Pending p{nullptr, engine::Clock::realMs(), monotonicMicros(), 0, 0, std::move(done)};
+  pending_.emplace(id, std::move(p));
+  if (!sweepTimer_) scheduleSweep();
+  Entry entry(*this, id);
+  v8::Isolate* iso = entry.isolate();
+  v8::TryCatch tryCatch(iso);
+  v8::Local<v8::String> cronString;
+  if (!v8::String::NewFromUtf8(iso, cron.data(), v8::NewStringType::kNormal, static_cast<int>(cron.size()))
+           .ToLocal(&cronString)) {
+    return fail(id, Outcome::kException, "bad cron string");
+  }
+  v8::Local<v8::Value> args[] = {v8::Integer::NewFromUnsigned(iso, id), cronString, v8::Number::New(iso, scheduledTimeMs)};
+  if (dispatchScheduled_.Get(iso)->Call(entry.context(), v8::Undefined(iso), 3, args).IsEmpty() &&
+      !tryCatch.HasTerminated()) {
     fail(id, Outcome::kException, engine::describeException(iso, tryCatch));
   }
 }
@@ -320,9 +345,11 @@ void Worker::fetchDone(uint32_t id, v8::Local<v8::Value> parts, v8::Local<v8::Va
 void Worker::complete(std::unordered_map<uint32_t, Pending>::iterator it, net::Response response, Outcome outcome) {
   int64_t bytesOut = static_cast<int64_t>(response.body.size());
   auto exchange = std::move(it->second.exchange);
+  auto onDone = std::move(it->second.onDone);
   finished_.push_back(Finished{it->first, std::move(it->second), outcome, bytesOut});
   pending_.erase(it);
-  exchange->respond(std::move(response));
+  if (exchange) exchange->respond(std::move(response));
+  if (onDone) onDone(outcome);
   if (!inEntry_) recordFinished();
 }
 

@@ -77,6 +77,9 @@ class Worker final : public engine::Host {
   // Runs the fetch handler for this request and answers the exchange when it settles.
   void fetch(std::shared_ptr<net::Exchange> exchange);
 
+  // Runs the scheduled handler for a cron trigger; `done` gets the outcome.
+  void scheduled(const std::string& cron, double scheduledTimeMs, std::function<void(Outcome)> done);
+
   // Runs `source` as a classic script (for `islet test`), then calls globalThis.__runTests(print) and invokes
   // `done(failures)` when it settles. testMode only.
   void runTests(const std::string& name, const std::string& source, std::function<void(int)> done);
@@ -104,6 +107,7 @@ class Worker final : public engine::Host {
     int64_t startMonoUs = 0;
     int64_t cpuUs = 0;
     int64_t bytesIn = 0;
+    std::function<void(Outcome)> onDone;  // a scheduled event (no exchange)
   };
   struct Finished {
     uint32_t id;
@@ -133,6 +137,7 @@ class Worker final : public engine::Host {
   std::unique_ptr<engine::Isolate> isolate_;
   v8::Global<v8::Function> dispatchFetch_;
   v8::Global<v8::Function> runTimer_;
+  v8::Global<v8::Function> dispatchScheduled_;
   std::unordered_map<uint32_t, Pending> pending_;
   std::vector<Finished> finished_;
   bool inEntry_ = false;

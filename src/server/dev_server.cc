@@ -2,7 +2,10 @@
 
 #include <boost/asio/executor_work_guard.hpp>
 
+#include <fmt/format.h>
+
 #include "base/log.h"
+#include "engine/platform.h"
 
 namespace islet::server {
 
@@ -100,6 +103,34 @@ void DevServer::handle(Thread& t, std::shared_ptr<net::Exchange> exchange) {
     }
     t.worker = std::move(loaded.value());
     t.generation = generation;
+  }
+  const std::string& target = exchange->request().target;
+  if (options_.testScheduled && (target == "/__scheduled" || target.starts_with("/__scheduled?"))) {
+    std::string cron = "* * * * *";
+    if (size_t at = target.find("cron="); at != std::string::npos) {
+      cron.clear();
+      for (size_t i = at + 5; i < target.size() && target[i] != '&'; i++) {
+        char c = target[i];
+        if (c == '+') {
+          cron += ' ';
+        } else if (c == '%' && i + 2 < target.size()) {
+          cron += static_cast<char>(std::stoi(target.substr(i + 1, 2), nullptr, 16));
+          i += 2;
+        } else {
+          cron += c;
+        }
+      }
+    }
+    auto ex = exchange;
+    t.worker->scheduled(cron, engine::Clock::realMs(), [ex](runtime::Outcome outcome) {
+      net::Response r;
+      r.status = outcome == runtime::Outcome::kOk ? 200 : 500;
+      r.headers.emplace_back("content-type", "text/plain; charset=utf-8");
+      r.body = outcome == runtime::Outcome::kOk ? "Ran scheduled event\n"
+                                                : fmt::format("Scheduled event failed: {}\n", runtime::outcomeName(outcome));
+      ex->respond(std::move(r));
+    });
+    return;
   }
   t.worker->fetch(std::move(exchange));
 }

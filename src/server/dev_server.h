@@ -26,6 +26,7 @@ struct DevServerOptions {
   int threads = 0;  // 0: one per core
   net::ServerLimits http;
   runtime::WorkerLimits limits;
+  bool testScheduled = false;  // GET /__scheduled?cron=... fires the scheduled handler, as wrangler dev does
 };
 
 class DevServer {

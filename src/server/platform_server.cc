@@ -6,7 +6,10 @@
 #include <algorithm>
 #include <random>
 
+#include <boost/asio/post.hpp>
+
 #include "base/log.h"
+#include "runtime/cron.h"
 
 namespace islet::server {
 
@@ -153,6 +156,8 @@ Status PlatformServer::start(const std::string& adminTokenFile, bool* createdAdm
   Thread* api = apiThread_.get();
   flushTimer_ = std::make_unique<asio::steady_timer>(api->io);
   scheduleFlush();
+  cronTimer_ = std::make_unique<asio::steady_timer>(api->io);
+  scheduleCron();
   api->thread = std::thread([api] {
     auto guard = asio::make_work_guard(api->io);
     api->io.run();
@@ -224,6 +229,7 @@ void PlatformServer::stop() {
   }
   threads_.clear();
   flushTimer_.reset();
+  cronTimer_.reset();
   apiThread_.reset();
   if (usage_) {
     Status s = metering_.flush(*usage_);
@@ -327,26 +333,80 @@ void PlatformServer::handle(Thread& t, std::shared_ptr<net::Exchange> exchange) 
       if (roll < acc) break;
     }
   }
-  auto& worker = t.workers[*versionId];
-  t.lastUsed[*versionId] = std::chrono::steady_clock::now();
-  if (!worker || worker->broken()) {
-    auto s = script(target->accountId, target->scriptName, *versionId);
-    if (!s.isOk()) {
-      log::error("cannot load {} version {}: {}", target->scriptName, *versionId, s.status().message());
-      return exchange->respond(textResponse(500, "Worker failed to load\n"));
-    }
-    runtime::Worker::Options options;
-    options.limits = options_.limits;
-    options.kv = kv_;
-    options.metering = &metering_;
-    auto loaded = runtime::Worker::load(engine_, t.io, s.value(), options);
-    if (!loaded.isOk()) {
-      log::error("[{}] the worker failed to load: {}", target->scriptName, loaded.status().message());
-      return exchange->respond(textResponse(500, "Worker failed to load\n"));
-    }
-    worker = std::move(loaded.value());
-  }
+  runtime::Worker* worker = workerFor(t, *target, *versionId);
+  if (worker == nullptr) return exchange->respond(textResponse(500, "Worker failed to load\n"));
   worker->fetch(std::move(exchange));
 }
+
+runtime::Worker* PlatformServer::workerFor(Thread& t, const Target& target, const std::string& versionId) {
+  auto& worker = t.workers[versionId];
+  t.lastUsed[versionId] = std::chrono::steady_clock::now();
+  if (worker && !worker->broken()) return worker.get();
+  auto s = script(target.accountId, target.scriptName, versionId);
+  if (!s.isOk()) {
+    log::error("cannot load {} version {}: {}", target.scriptName, versionId, s.status().message());
+    t.workers.erase(versionId);
+    return nullptr;
+  }
+  runtime::Worker::Options options;
+  options.limits = options_.limits;
+  options.kv = kv_;
+  options.metering = &metering_;
+  auto loaded = runtime::Worker::load(engine_, t.io, s.value(), options);
+  if (!loaded.isOk()) {
+    log::error("[{}] the worker failed to load: {}", target.scriptName, loaded.status().message());
+    t.workers.erase(versionId);
+    return nullptr;
+  }
+  worker = std::move(loaded.value());
+  return worker.get();
+}
+
+void PlatformServer::scheduleCron() {
+  using namespace std::chrono;
+  auto now = system_clock::now();
+  auto nextMinute = ceil<minutes>(now + milliseconds(1));
+  cronTimer_->expires_after(nextMinute - now);
+  cronTimer_->async_wait([this](boost::system::error_code ec) {
+    if (ec) return;
+    runCron(duration_cast<minutes>(system_clock::now().time_since_epoch()).count());
+    scheduleCron();
+  });
+}
+
+void PlatformServer::runCron(int64_t epochMinute) {
+  auto schedules = control_->allSchedules();
+  if (!schedules.isOk()) {
+    log::error("cannot read schedules: {}", schedules.status().message());
+    return;
+  }
+  for (const auto& sch : schedules.value()) {
+    auto cron = runtime::Cron::parse(sch.cron);
+    if (!cron.isOk() || !cron->matches(epochMinute)) continue;
+    // One thread per script (by name), so its scheduled events do not load it on every thread.
+    size_t index = std::hash<std::string>{}(sch.accountId + "/" + sch.scriptName) % threads_.size();
+    Thread* t = threads_[index].get();
+    double when = static_cast<double>(epochMinute) * 60'000;
+    asio::post(t->io, [this, t, sch, when] { runScheduled(*t, sch.accountId, sch.scriptName, sch.cron, when); });
+  }
+}
+
+void PlatformServer::runScheduled(Thread& t, const std::string& accountId, const std::string& scriptName,
+                                  const std::string& cron, double scheduledTimeMs) {
+  t.table = table();
+  auto name = t.table->accountNames.find(accountId);
+  if (name == t.table->accountNames.end()) return;
+  auto it = t.table->byHost.find(scriptName + "." + name->second);
+  if (it == t.table->byHost.end() || it->second.versions.empty()) return;
+  const Target& target = it->second;
+  runtime::Worker* worker = workerFor(t, target, target.versions.front().versionId);
+  if (worker == nullptr) return;
+  worker->scheduled(cron, scheduledTimeMs, [scriptName, cron](runtime::Outcome outcome) {
+    if (outcome != runtime::Outcome::kOk) {
+      log::warn("[{}] scheduled event \"{}\" ended: {}", scriptName, cron, runtime::outcomeName(outcome));
+    }
+  });
+}
+
 
 }  // namespace islet::server

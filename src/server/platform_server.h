@@ -46,6 +46,7 @@ struct PlatformOptions {
 };
 
 class RouteTable;
+struct Target;
 
 class PlatformServer {
  public:
@@ -75,6 +76,12 @@ class PlatformServer {
   control::ManagementApi api_;
   std::unique_ptr<boost::asio::steady_timer> flushTimer_;
   void scheduleFlush();
+  runtime::Worker* workerFor(Thread& t, const Target& target, const std::string& versionId);
+  void scheduleCron();
+  void runCron(int64_t epochMinute);
+  void runScheduled(Thread& t, const std::string& accountId, const std::string& scriptName, const std::string& cron,
+                    double scheduledTimeMs);
+  std::unique_ptr<boost::asio::steady_timer> cronTimer_;
   void scheduleEviction(Thread& t);
   void evict(Thread& t);
   std::atomic<size_t> memoryInUse_{0};  // sum of every thread's last measurement

@@ -768,6 +768,19 @@ class SqliteControlStore final : public ControlStore {
     return out;
   }
 
+  Result<std::vector<ScheduledScript>> allSchedules() override {
+    auto s = db_->session();
+    STORE_ASSIGN_OR_RETURN(Statement st, s.prepare("SELECT account_id, script_name, cron FROM schedules "
+                                                   "ORDER BY account_id, script_name, ordinal"));
+    std::vector<ScheduledScript> out;
+    while (true) {
+      STORE_ASSIGN_OR_RETURN(bool row, st.step());
+      if (!row) break;
+      out.push_back(ScheduledScript{st.columnBytes(0), st.columnBytes(1), st.columnBytes(2)});
+    }
+    return out;
+  }
+
   int64_t generation() override { return generation_.load(std::memory_order_acquire); }
 
  private:

@@ -133,6 +133,13 @@ class ControlStore {
   virtual Status setSchedules(const std::string& accountId, const std::string& scriptName,
                               const std::vector<std::string>& crons) = 0;
   virtual Result<std::vector<Schedule>> getSchedules(const std::string& accountId, const std::string& scriptName) = 0;
+  // Every script's schedules, for the cron scheduler.
+  struct ScheduledScript {
+    std::string accountId;
+    std::string scriptName;
+    std::string cron;
+  };
+  virtual Result<std::vector<ScheduledScript>> allSchedules() = 0;
 
   // A monotonically increasing counter bumped by every change that affects what serves (versions, deployments,
   // routes, deletes): the data plane reloads its routing table when it moves.

@@ -4,12 +4,13 @@ import json
 import os
 import re
 import shutil
+import socket
 import subprocess
 import tempfile
 import unittest
-import urllib.request
 
-from islet_process import ISLET, IsletServe, ROOT, WORKERS
+from islet_process import ISLET, ROOT, WORKERS
+from serve_process import Serve
 
 _names = itertools.count(1)
 
@@ -17,11 +18,13 @@ _names = itertools.count(1)
 class CliTest(unittest.TestCase):
     @classmethod
     def setUpClass(cls):
-        cls.serve = IsletServe()
+        cls.serve = Serve()
+        cls.api_url = 'http://127.0.0.1:%d' % cls.serve.api_port
 
     @classmethod
     def tearDownClass(cls):
         cls.serve.stop()
+        shutil.rmtree(cls.serve.data_dir, ignore_errors=True)
 
     def setUp(self):
         self.tmp = tempfile.mkdtemp(prefix='islet-cli-')
@@ -34,7 +37,7 @@ class CliTest(unittest.TestCase):
     def run_cli(self, *args, token=None, account=None, api=None, stdin=None):
         """Runs `islet ARGS` with the API address and credentials in the environment; returns CompletedProcess."""
         env = {k: v for k, v in os.environ.items() if not k.startswith('ISLET_') or k == 'ISLET_BIN'}
-        env['ISLET_API'] = api or self.serve.api_url
+        env['ISLET_API'] = api or self.api_url
         env['ISLET_API_TOKEN'] = token if token is not None else self.serve.admin_token
         if account:
             env['ISLET_ACCOUNT_ID'] = account
@@ -62,7 +65,7 @@ class CliTest(unittest.TestCase):
         return name, account_id, token
 
     def get(self, host, path='/'):
-        status, _, _, body = self.serve.request('GET', path, host)
+        status, _, _, body = self.serve.get(host, path)
         return status, body.decode()
 
     def copy_project(self, name):
@@ -152,12 +155,9 @@ class CliTest(unittest.TestCase):
                    'export default { fetch() { return new Response("tick"); } };\n')
         out = self.cli('deploy', project, token=token)
         self.assertIn('schedule: 0 * * * *\nschedule: */10 * * * *\n', out)
-        req = urllib.request.Request('%s/client/v4/accounts/%s/workers/scripts/ticker/schedules'
-                                     % (self.serve.api_url, account_id),
-                                     headers={'Authorization': 'Bearer ' + token})
-        with urllib.request.urlopen(req, timeout=10) as r:
-            crons = [s['cron'] for s in json.load(r)['result']['schedules']]
-        self.assertEqual(crons, ['0 * * * *', '*/10 * * * *'])
+        status, r = self.serve.api('GET', '/accounts/%s/workers/scripts/ticker/schedules' % account_id, token=token)
+        self.assertEqual(status, 200)
+        self.assertEqual([s['cron'] for s in r['result']['schedules']], ['0 * * * *', '*/10 * * * *'])
         self.assertEqual(self.get('ticker.%s.islet.localhost' % account), (200, 'tick'))
 
     def test_kv_keys_through_the_cli(self):
@@ -243,12 +243,44 @@ class CliTest(unittest.TestCase):
         self.assertIn('a script name is', self.cli_fails('deploy', project, '--name', 'Bad.Name', token=token))
         self.assertIn('no such file', self.cli_fails('deploy', os.path.join(self.tmp, 'missing'), token=token))
         self.assertIn('expected KEY:VALUE', self.cli_fails('deploy', project, '--var', 'novalue', token=token))
+        # A .wasm file goes up as an application/wasm part: the server names it when it refuses it.
+        self.write(os.path.join(project, 'index.js'), 'export default { fetch() { return new Response("x"); } };\n')
+        with open(os.path.join(project, 'add.wasm'), 'wb') as f:
+            f.write(b'\0asm\1\0\0\0')
+        self.assertIn('add.wasm', self.cli_fails('deploy', project, '--name', 'custom', token=token))
 
     def test_connection_errors(self):
         self.assertIn('https is not supported', self.cli_fails('scripts', 'list', api='https://127.0.0.1:1'))
         self.assertIn('no API token', self.cli_fails('scripts', 'list', token=''))
         self.assertIn('invalid API token', self.cli_fails('scripts', 'list', token='islet_wrong'))
         self.assertIn('cannot connect', self.cli_fails('scripts', 'list', api='http://127.0.0.1:1'))
+        # A server that accepts the connection and never answers is cut off at the timeout.
+        with socket.socket() as silent:
+            silent.bind(('127.0.0.1', 0))
+            silent.listen(4)
+            err = self.cli_fails('scripts', 'list', '--timeout', '0.5', api='http://127.0.0.1:%d' % silent.getsockname()[1])
+        self.assertIn('did not answer within 0.5 s', err)
+
+    def test_examples_deploy(self):
+        account, _, token = self.new_account()
+        self.cli('deploy', os.path.join(ROOT, 'examples', 'router'), token=token)
+        host = 'router.%s.islet.localhost' % account
+        status, body = self.get(host, '/hello/%3Cb%3E')
+        self.assertEqual(status, 200)
+        self.assertIn('<p>Hello, &lt;b&gt;!</p>', body)
+        self.assertEqual(json.loads(self.get(host, '/api/quotes/2')[1])['by'], 'Kent Beck')
+        self.assertEqual(self.get(host, '/nowhere')[0], 404)
+
+        ns = self.cli('kv', 'namespace', 'create', 'counter', token=token).strip()
+        project = os.path.join(self.tmp, 'kv-counter')
+        shutil.copytree(os.path.join(ROOT, 'examples', 'kv-counter'), project)
+        toml = os.path.join(project, 'wrangler.toml')
+        with open(toml) as f:
+            self.write(toml, re.sub(r'id = ".*"', 'id = "%s"' % ns, f.read()))
+        self.cli('deploy', project, token=token)
+        host = 'kv-counter.%s.islet.localhost' % account
+        self.assertEqual([self.get(host)[1] for _ in range(3)], ['1\n', '2\n', '3\n'])
+        self.assertEqual(self.cli('kv', 'key', 'get', ns, 'hits', token=token), '3')
 
 
 if __name__ == '__main__':

@@ -1,7 +1,6 @@
-"""Runs build/islet (`islet dev`, `islet serve`) as a real process on free ports; raw HTTP/1.1, stdlib only."""
+"""Starts build/islet as a real process on a free port and talks raw HTTP/1.1 to it (stdlib only)."""
 import os
 import re
-import shutil
 import socket
 import subprocess
 import tempfile
@@ -129,58 +128,3 @@ def read_response(sock, method='GET'):
                 body += r.exactly(size)
                 r.line()
     return status, reason, headers, body
-
-
-class IsletServe:
-    """`islet serve --data <tmpdir> --listen 127.0.0.1:0 --api 127.0.0.1:0`: the platform on two free ports.
-
-    public_port and api_url come from what it prints; admin_token is read from <data>/admin-token.
-    request() talks to the public listener; stop() ends the process and removes the data folder.
-    """
-
-    def __init__(self, *args):
-        self.data_dir = tempfile.mkdtemp(prefix='islet-serve-')
-        self.log_path = os.path.join(self.data_dir, 'log')
-        self._log = open(self.log_path, 'w+')
-        self.proc = subprocess.Popen([ISLET, 'serve', '--data', self.data_dir, '--listen', '127.0.0.1:0',
-                                      '--api', '127.0.0.1:0', *args],
-                                     stdout=subprocess.PIPE, stderr=self._log, text=True)
-        lines = [self.proc.stdout.readline() for _ in range(3)]
-        public = re.search(r'public traffic at http://127\.0\.0\.1:(\d+)/', lines[0])
-        api = re.search(r'management API at (http://127\.0\.0\.1:\d+)/client/v4', lines[1])
-        if not public or not api:
-            self.proc.kill()
-            self.proc.wait()
-            raise RuntimeError('islet serve did not start: %r\n%s' % (lines, self.log()))
-        self.public_port = int(public.group(1))
-        self.api_url = api.group(1)
-        with open(os.path.join(self.data_dir, 'admin-token')) as f:
-            self.admin_token = f.read().strip()
-        self._drain = threading.Thread(target=self.proc.stdout.read, daemon=True)
-        self._drain.start()
-
-    def log(self):
-        self._log.flush()
-        with open(self.log_path) as f:
-            return f.read()
-
-    def stop(self):
-        self.proc.terminate()
-        try:
-            self.proc.wait(5)
-        except subprocess.TimeoutExpired:
-            self.proc.kill()
-            self.proc.wait()
-        self._log.close()
-        shutil.rmtree(self.data_dir, ignore_errors=True)
-
-    def request(self, method, path, host, headers=None, body=b'', timeout=10):
-        """One request to the public listener with this Host; returns (status, reason, headers, body)."""
-        headers = dict(headers or {})
-        headers['Host'] = host
-        s = socket.create_connection(('127.0.0.1', self.public_port), timeout=timeout)
-        try:
-            s.sendall(build_request(method, path, headers, body))
-            return read_response(s, method)
-        finally:
-            s.close()

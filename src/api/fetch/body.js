@@ -106,6 +106,10 @@
   const normalizeNewlines = (s) => s.replace(/\r\n|\r|\n/g, '\r\n');
   const escapeName = (s) => s.replace(/\n/g, '%0A').replace(/\r/g, '%0D').replace(/"/g, '%22');
   function formDataBody(fd) {
+    if (typeof internal.serializeFormData === 'function') {
+      const { contentType, bytes } = internal.serializeFormData(fd);
+      return new BodyState(K_BYTES, bytes, contentType);
+    }
     const boundary = `----IsletFormBoundary${native.randomUUID().replace(/-/g, '')}`;
     const type = `multipart/form-data; boundary=${boundary}`;
     const parts = [];
@@ -133,6 +137,7 @@
   // Streams
 
   function byteStream(bytes) {
+    if (typeof internal.readableStreamFromBytes === 'function') return internal.readableStreamFromBytes(bytes);
     const RS = ctor('ReadableStream');
     const start = (c) => {
       if (bytes.byteLength !== 0) c.enqueue(bytes);
@@ -172,6 +177,7 @@
 
   // "Fully read" a stream: a Uint8Array of all its bytes. Chunks must be BufferSources.
   async function readAll(stream) {
+    if (typeof internal.readAllBytes === 'function') return internal.readAllBytes(stream);
     const reader = stream.getReader();
     const chunks = [];
     let total = 0;
@@ -336,6 +342,7 @@
   }
 
   function packageFormData(u8, contentType) {
+    if (typeof internal.parseFormData === 'function') return internal.parseFormData(u8, contentType);
     const mime = parseMimeType(contentType);
     if (mime !== null && mime.essence === 'multipart/form-data') {
       const boundary = mime.params.get('boundary');

@@ -104,6 +104,40 @@
   }
   function failed(id, error) { native.fetchDone(id, undefined, error); }
 
+  class ScheduledController {
+    #cron;
+    #time;
+    constructor(cron, time) { this.#cron = cron; this.#time = time; }
+    get cron() { return this.#cron; }
+    get scheduledTime() { return this.#time; }
+    get type() { return 'scheduled'; }
+    noRetry() {}
+  }
+  const scheduledDone = { status: 200, statusText: '', headers: [], body: null };
+
+  // A cron trigger: the module's scheduled(controller, env, ctx), or 'scheduled' listeners (event.cron,
+  // event.scheduledTime, event.waitUntil). Completion is reported like a fetch with an empty 200.
+  internal.dispatchScheduled = (id, cron, scheduledTime) => {
+    let result;
+    try {
+      const controller = new ScheduledController(cron, scheduledTime);
+      if (handlers !== null) {
+        if (typeof handlers.scheduled !== 'function') throw new TypeError('The worker\'s default export has no scheduled() handler');
+        result = apply(handlers.scheduled, handlers, [controller, env, ctx]);
+      } else {
+        if (listeners.scheduled.length === 0) throw new TypeError('The worker registered no scheduled listener');
+        const event = { type: 'scheduled', cron, scheduledTime, waitUntil() {}, noRetry() {} };
+        const results = [];
+        for (const l of listeners.scheduled) results.push(typeof l === 'function' ? apply(l, g, [event]) : l.handleEvent(event));
+        result = Promise.all(results);
+      }
+    } catch (e) {
+      failed(id, e);
+      return;
+    }
+    apply(promiseThen, promiseResolve(result), [() => native.fetchDone(id, scheduledDone, undefined), (e) => failed(id, e)]);
+  };
+
   internal.dispatchFetch = (id, method, url, headers, body) => {
     let result;
     try {

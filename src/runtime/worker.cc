@@ -347,6 +347,7 @@ void Worker::complete(std::unordered_map<uint32_t, Pending>::iterator it, net::R
   auto exchange = std::move(it->second.exchange);
   auto onDone = std::move(it->second.onDone);
   finished_.push_back(Finished{it->first, std::move(it->second), outcome, bytesOut});
+  lastCompleteMs_ = engine::Clock::realMs();
   pending_.erase(it);
   if (exchange) exchange->respond(std::move(response));
   if (onDone) onDone(outcome);
@@ -531,6 +532,14 @@ void Worker::timerCancel(uint32_t id) {
 
 void Worker::fireTimer(uint32_t id) {
   if (broken()) return;
+  if (pending_.empty() && !options_.testMode && engine::Clock::realMs() - lastCompleteMs_ > options_.limits.backgroundMs) {
+    log::warn("[{}] work after the last response ran past {} ms (ctx.waitUntil is bounded): its timers are cancelled",
+              script_->name, options_.limits.backgroundMs);
+    for (auto& [tid, timer] : timers_) timer->cancel();
+    asio::post(io_, [t = std::move(timers_)] {});
+    timers_.clear();
+    return;
+  }
   Entry entry(*this);
   v8::Isolate* iso = entry.isolate();
   v8::TryCatch tryCatch(iso);

@@ -54,6 +54,7 @@ struct WorkerLimits {
   double wallMsPerRequest = 30'000;      // from dispatch to response
   size_t heapBytes = 128u << 20;
   size_t maxTimers = 10'000;
+  double backgroundMs = 30'000;  // how long timers may keep running after the last request ended
 };
 
 
@@ -141,6 +142,7 @@ class Worker final : public engine::Host {
   std::unordered_map<uint32_t, Pending> pending_;
   std::vector<Finished> finished_;
   bool inEntry_ = false;
+  double lastCompleteMs_ = 0;  // when the last request or event ended: bounds work after it (ctx.waitUntil)
   std::unordered_map<uint32_t, std::unique_ptr<boost::asio::steady_timer>> timers_;
   std::unique_ptr<boost::asio::steady_timer> sweepTimer_;
   std::function<void(int)> testsDone_;

@@ -246,6 +246,27 @@ class Platform(unittest.TestCase):
         status, r = self.serve.api('GET', '/accounts/%s/workers/scripts/cron-app/schedules' % a['id'], token=a['token'])
         self.assertEqual(sorted(s['cron'] for s in r['result']['schedules']), ['*/5 * * * *', '0 0 * * *'])
 
+    def test_wait_until_runs_after_the_response(self):
+        a = self.acme
+        base = '/accounts/%s/storage/kv/namespaces' % a['id']
+        ns = self.serve.api('POST', base, token=a['token'], body={'title': 'waituntil'})[1]['result']['id']
+        src = """export default { async fetch(req, env, ctx) {
+            ctx.waitUntil(new Promise((r) => setTimeout(async () => { await env.KV.put('late', 'written'); r(); }, 200)));
+            ctx.passThroughOnException();
+            return new Response('answered'); } }"""
+        self.serve.deploy_js(a, 'later', src, [{'type': 'kv_namespace', 'name': 'KV', 'namespace_id': ns}])
+        start = time.time()
+        self.assertEqual(self.serve.get(host('later', a))[3], b'answered')
+        self.assertLess(time.time() - start, 0.2)  # the response did not wait for the waitUntil work
+        self.assertEqual(self.serve.api('GET', base + '/%s/values/late' % ns, token=a['token'])[0], 404)
+        deadline = time.time() + 5
+        while time.time() < deadline:
+            status, raw = self.serve.api('GET', base + '/%s/values/late' % ns, token=a['token'], raw=True)
+            if status == 200:
+                break
+            time.sleep(0.05)
+        self.assertEqual((status, raw), (200, b'written'))
+
     def test_hot_deploy_fails_no_request(self):
         a = self.acme
         self.serve.deploy_js(a, 'hot', 'export default { async fetch() { await new Promise(r => setTimeout(r, 5)); return new Response("v0") } }')

@@ -8,6 +8,7 @@
 #include <cstring>
 #include <vector>
 
+#include "api/compression/compression.h"
 #include "api/crypto/crypto.h"
 #include "api/kv/kv.h"
 #include "base/log.h"
@@ -249,6 +250,27 @@ void timeOrigin(Args& args) { args.returnNumber(host(args).timeOrigin()); }
 
 void fetchDone(Args& args) { host(args).fetchDone(args.uint32(0), args[1], args[2]); }
 
+// fetchStart(id, service, method, url, headers[], body Uint8Array | null)
+void fetchStart(Args& args) {
+  std::vector<std::pair<std::string, std::string>> headers;
+  if (args[4]->IsArray()) {
+    auto list = args[4].As<v8::Array>();
+    for (uint32_t i = 0; i + 1 < list->Length(); i += 2) {
+      headers.emplace_back(engine::bind::toLatin1(args.isolate(), check(list->Get(args.context(), i))),
+                           engine::bind::toLatin1(args.isolate(), check(list->Get(args.context(), i + 1))));
+    }
+  }
+  std::string body;
+  if (!args[5]->IsNullOrUndefined()) {
+    std::span<uint8_t> bytes = args.bytes(5);
+    body.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
+  }
+  host(args).fetchStart(args.uint32(0), args.string(1), args.string(2), args.string(3), std::move(headers),
+                        std::move(body));
+}
+
+void fetchAbort(Args& args) { host(args).fetchAbort(args.uint32(0)); }
+
 void testReadFile(Args& args) {
   Result<std::string> data = host(args).readTestFile(args.string(0));
   if (!data.isOk()) engine::bind::throwError(data.status().message());
@@ -271,6 +293,8 @@ constexpr engine::bind::NativeFunction kNatives[] = {
     ISLET_NATIVE("timeOrigin", timeOrigin),
     ISLET_NATIVE("fetchDone", fetchDone),
     ISLET_NATIVE("testReadFile", testReadFile),
+    ISLET_NATIVE("fetchStart", fetchStart),
+    ISLET_NATIVE("fetchAbort", fetchAbort),
     ISLET_NATIVE("kvGet", kv::get),
     ISLET_NATIVE("kvPut", kv::put),
     ISLET_NATIVE("kvDelete", kv::remove),
@@ -292,6 +316,9 @@ constexpr engine::bind::NativeFunction kNatives[] = {
     ISLET_NATIVE("cryptoVerify", crypto::verify),
     ISLET_NATIVE("cryptoRsaOaep", crypto::rsaOaep),
     ISLET_NATIVE("cryptoEcdh", crypto::ecdh),
+    ISLET_NATIVE("zlibCreate", compression::create),
+    ISLET_NATIVE("zlibPush", compression::push),
+    ISLET_NATIVE("zlibEnd", compression::end),
 };
 
 }  // namespace

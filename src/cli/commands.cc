@@ -12,6 +12,7 @@
 
 #include "cli/api_client.h"
 #include "cli/project.h"
+#include "cli/tail_stream.h"
 
 namespace islet::cli {
 
@@ -227,12 +228,9 @@ Result<MultipartForm::Encoded> uploadForm(const Project& project, const DeployAr
       case engine::ModuleKind::kJson: type = "application/json"; break;
       case engine::ModuleKind::kText: type = "text/plain"; break;
       case engine::ModuleKind::kData: type = "application/octet-stream"; break;
+      case engine::ModuleKind::kWasm: type = "application/wasm"; break;
     }
     s = form.add(m.name, type, m.source, m.name);
-  }
-  for (const auto& m : project.deploy.wasmModules) {
-    if (!s.isOk()) return s;
-    s = form.add(m.name, "application/wasm", m.data, m.name);
   }
   if (!s.isOk()) return s;
   return form.encode();
@@ -400,6 +398,47 @@ Status rollback(Session& session, const std::string& name, const std::string& ve
   return Status::ok();
 }
 
+// ---- tail ----
+
+struct TailArgs {
+  std::vector<std::string> status;  // ok, error, canceled
+  std::vector<std::string> method;
+  std::string search;
+};
+
+// Creates a tail of the script, streams it to stdout as JSON lines until Ctrl-C or the server ends it, then
+// deletes it (the server also ends a tail whose connection closes).
+Status tail(Session& session, const std::string& name, const TailArgs& args) {
+  auto accountPath = session.accountPath();
+  if (!accountPath.isOk()) return accountPath.status();
+  std::string scriptPath = accountPath.value() + "/workers/scripts/" + urlEncode(name);
+  json filters = json::array();
+  if (!args.status.empty()) {
+    json outcomes = json::array();
+    for (const auto& s : args.status) {
+      if (s == "ok" || s == "canceled") {
+        outcomes.push_back(s);
+      } else if (s == "error") {
+        for (const char* o : {"exception", "exceededCpu", "exceededMemory", "unknown"}) outcomes.push_back(o);
+      } else {
+        return Status::invalidArgument(fmt::format("--status {}: expected ok, error or canceled", s));
+      }
+    }
+    filters.push_back({{"outcome", outcomes}});
+  }
+  if (!args.method.empty()) filters.push_back({{"method", args.method}});
+  if (!args.search.empty()) filters.push_back({{"query", args.search}});
+  auto created = session.api().call("POST", scriptPath + "/tails", jsonBody({{"filters", filters}}));
+  if (!created.isOk()) return created.status();
+  fmt::print(stderr, "islet tail: tailing {}; each event is one JSON line on stdout (Ctrl-C ends)\n", name);
+  Status streamed = streamTail(field(*created, "url"), stdout);
+  auto deleted = session.api().call("DELETE", scriptPath + "/tails/" + urlEncode(field(*created, "id")));
+  if (!deleted.isOk() && deleted.status().code() != StatusCode::kNotFound) {
+    fmt::print(stderr, "islet tail: could not delete the tail: {}\n", deleted.status().message());
+  }
+  return streamed;
+}
+
 // ---- kv ----
 
 Status createNamespace(Session& session, const std::string& title) {
@@ -538,6 +577,7 @@ struct ClientCommands::State {
   std::string title;
   std::string namespaceId;
   KvArgs kv;
+  TailArgs tail;
 };
 
 struct ClientCommands::Command {
@@ -596,6 +636,14 @@ ClientCommands::ClientCommands(CLI::App& app) : state_(std::make_unique<State>()
   rollbackCmd->add_option("name", s.scriptName, "the script")->required();
   rollbackCmd->add_option("version", s.versionId, "the version id (default: the version before the live one)");
   add(rollbackCmd, "rollback", kAccount, [&s](Session& session) { return rollback(session, s.scriptName, s.versionId); });
+
+  auto* tailCmd = app.add_subcommand("tail", "stream a script's invocations (logs, exceptions, outcome) as JSON lines");
+  tailCmd->add_option("name", s.scriptName, "the script")->required();
+  tailCmd->add_option("--status", s.tail.status, "only these outcomes: ok, error, canceled (repeatable)")
+      ->allow_extra_args(false);
+  tailCmd->add_option("--method", s.tail.method, "only requests with this method (repeatable)")->allow_extra_args(false);
+  tailCmd->add_option("--search", s.tail.search, "only invocations with a log line or exception containing this");
+  add(tailCmd, "tail", kAccount, [&s](Session& session) { return tail(session, s.scriptName, s.tail); });
 
   auto* kv = app.add_subcommand("kv", "manage KV namespaces and keys");
   kv->require_subcommand(1);

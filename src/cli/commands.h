@@ -1,5 +1,5 @@
 // The client commands of `islet`: deploy and manage workers, tokens and KV through the management API of an
-// `islet serve` (account, token, deploy, scripts, versions, rollback, kv). They need no engine: main() runs
+// `islet serve` (account, token, deploy, scripts, versions, rollback, tail, kv). They need no engine: main() runs
 // them right after parsing the command line, before V8 starts.
 //
 // Every command reads --api-url/ISLET_API (default http://127.0.0.1:8788), --token/ISLET_API_TOKEN and, where it

@@ -139,7 +139,7 @@ Result<std::pair<std::string, uint16_t>> splitHostPort(const std::string& s, uin
 
 int serve(const engine::Engine& engine, const std::string& dataDir, const std::string& listen, const std::string& api,
           int threads, const std::string& baseDomain, const CommonLimits& limits, size_t memoryBudget,
-          std::chrono::seconds idleTimeout) {
+          std::chrono::seconds idleTimeout, bool allowPrivateSubrequests) {
   std::error_code ec;
   fs::create_directories(dataDir, ec);
   if (ec) {
@@ -167,6 +167,7 @@ int serve(const engine::Engine& engine, const std::string& dataDir, const std::s
   options.limits = limits.limits();
   options.memoryBudgetBytes = memoryBudget;
   options.idleTimeout = idleTimeout;
+  options.client.allowPrivateAddresses = allowPrivateSubrequests;
   server::PlatformServer server(engine, stores->control, stores->kv, stores->usage, options);
   std::string tokenFile = (fs::path(dataDir) / "admin-token").string();
   bool created = false;
@@ -277,6 +278,9 @@ int main(int argc, char** argv) {
   serveCmd->add_option("--base-domain", baseDomain, "scripts answer at <script>.<account>.<base domain>")
       ->capture_default_str();
   serveLimits.add(serveCmd);
+  bool allowPrivateSubrequests = false;
+  serveCmd->add_flag("--allow-private-subrequests", allowPrivateSubrequests,
+                     "let fetch() reach loopback and private addresses (off: workers cannot reach your internal network)");
   size_t memoryBudgetMb = 0;
   int idleTimeoutSec = 300;
   serveCmd->add_option("--memory-budget", memoryBudgetMb, "MB all loaded workers may use (default: a quarter of RAM)");
@@ -301,7 +305,11 @@ int main(int argc, char** argv) {
   if (logLevel == "error") log::setLevel(log::Level::kError);
   if (auto exitCode = client.run()) return *exitCode;
 
-  engine::initialize();
+  engine::PlatformOptions platform;
+  // One Wasm memory may grow to the isolate's memory limit, and no further (memory.grow returns -1).
+  const cli::CommonLimits& active = *serveCmd ? serveLimits : *testCmd ? testLimits : limits;
+  platform.wasmMaxMemoryBytes = active.heapLimitMb << 20;
+  engine::initialize(platform);
   engine::Engine engine(api::definition(), api::snapshotBlob());
   if (*devCmd) {
     net::ServerLimits http;
@@ -312,7 +320,7 @@ int main(int argc, char** argv) {
   if (*serveCmd) {
     if (memoryBudgetMb == 0) memoryBudgetMb = static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE) / 4 >> 20;
     return cli::serve(engine, dataDir, serveListen, serveApi, serveThreads, baseDomain, serveLimits,
-                      memoryBudgetMb << 20, std::chrono::seconds(idleTimeoutSec));
+                      memoryBudgetMb << 20, std::chrono::seconds(idleTimeoutSec), allowPrivateSubrequests);
   }
   if (*testCmd) return cli::test(engine, testFiles, harness, shared, testLimits);
   return 2;

@@ -34,6 +34,8 @@ bool moduleKind(const fs::path& p, engine::ModuleKind* kind) {
     *kind = engine::ModuleKind::kText;
   } else if (ext == ".bin") {
     *kind = engine::ModuleKind::kData;
+  } else if (ext == ".wasm") {
+    *kind = engine::ModuleKind::kWasm;
   } else {
     return false;
   }
@@ -199,8 +201,7 @@ Result<Project> loadProject(const fs::path& input, const ProjectOptions& options
     }
     if (!it->is_regular_file()) continue;
     engine::ModuleKind kind = engine::ModuleKind::kEsModule;
-    bool wasm = p.extension() == ".wasm";
-    if (!wasm && !moduleKind(p, &kind)) continue;
+    if (!moduleKind(p, &kind)) continue;
     if (++count > kMaxFiles) {
       return Status::invalidArgument(fmt::format("{}: more than {} module files", root.string(), kMaxFiles));
     }
@@ -209,11 +210,7 @@ Result<Project> loadProject(const fs::path& input, const ProjectOptions& options
     total += content.value().size();
     if (total > kMaxBytes) return Status::invalidArgument(fmt::format("{}: modules exceed 50 MB", root.string()));
     std::string moduleName = fs::relative(p, root).generic_string();
-    if (wasm) {
-      deploy.wasmModules.push_back({std::move(moduleName), std::move(content.value())});
-    } else {
-      script->modules.push_back({std::move(moduleName), std::move(content.value()), kind});
-    }
+    script->modules.push_back({std::move(moduleName), std::move(content.value()), kind});
     watched.push_back(p);
   }
   return Project{std::move(script), std::move(watched), std::move(deploy)};

@@ -25,16 +25,10 @@ struct DeployConfig {
     std::string binding;  // the name the worker sees: env.BINDING
     std::string id;       // the namespace id on the platform
   };
-  // A module file the runtime cannot load in `islet dev` (.wasm), uploaded as is.
-  struct RawModule {
-    std::string name;  // relative to the main module's folder, like the Script's modules
-    std::string data;
-  };
   std::string compatibilityDate;                  // YYYY-MM-DD, or empty
   std::vector<KvNamespace> kvNamespaces;
   std::optional<std::vector<std::string>> crons;  // set when wrangler.toml has [triggers] crons (maybe empty)
   std::vector<std::string> routes;                // "host/path*" patterns
-  std::vector<RawModule> wasmModules;             // service-worker projects have none
 };
 
 struct Project {

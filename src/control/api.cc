@@ -12,6 +12,7 @@
 #include <ctime>
 #include <filesystem>
 #include <map>
+#include <set>
 
 #include "base/log.h"
 #include "control/tokens.h"
@@ -32,6 +33,8 @@ constexpr int kCodeValidation = 10021;
 constexpr int kCodeKvKeyNotFound = 10009;
 constexpr int kCodeConflict = 10014;
 constexpr int kCodeInternal = 10013;
+// An unknown endpoint: not 10007, which wrangler reads as "no such script" (and then uploads a draft over it).
+constexpr int kCodeNoRoute = 7000;
 
 std::string isoTime(int64_t ms) {
   std::time_t t = ms / 1000;
@@ -152,6 +155,19 @@ bool validScriptName(const std::string& name) {
   return true;
 }
 
+// A version id as wrangler prints it (a hyphenated UUID) back to the store's 32 hex digits.
+std::string plainId(std::string id) {
+  std::erase(id, '-');
+  for (char& c : id) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+  return id;
+}
+
+// A string member of a JSON object; "" when it is missing or not a string.
+std::string stringField(const json& object, const char* key) {
+  if (!object.is_object() || !object.contains(key) || !object[key].is_string()) return "";
+  return object[key].get<std::string>();
+}
+
 std::optional<std::string> header(const net::Request& r, std::string_view name) {
   for (const auto& [n, v] : r.headers) {
     if (n == name) return v;
@@ -196,7 +212,23 @@ Result<bool> ManagementApi::ensureAdminToken(const std::string& tokenFile) {
   return true;
 }
 
+std::string tailPath(const std::string& id, const std::string& secret) {
+  return fmt::format("/client/v4/tails/{}/{}", id, secret);
+}
+
+std::optional<std::pair<std::string, std::string>> parseTailPath(std::string_view target) {
+  constexpr std::string_view kTails = "/client/v4/tails/";
+  if (!target.starts_with(kTails)) return std::nullopt;
+  std::string_view rest = target.substr(kTails.size());
+  rest = rest.substr(0, rest.find('?'));
+  size_t slash = rest.find('/');
+  if (slash == std::string_view::npos || slash == 0 || slash + 1 == rest.size()) return std::nullopt;
+  if (rest.find('/', slash + 1) != std::string_view::npos) return std::nullopt;
+  return std::make_pair(std::string(rest.substr(0, slash)), std::string(rest.substr(slash + 1)));
+}
+
 net::Response ManagementApi::handle(const net::Request& request) {
+  log::debug("api: {} {}", request.method, request.target);
   std::string_view target = request.target;
   std::string_view pathPart = target.substr(0, target.find('?'));
   Call call{request, {}, {}, {}};
@@ -223,7 +255,7 @@ net::Response ManagementApi::handle(const net::Request& request) {
     return r;
   }
   constexpr std::string_view kPrefix = "/client/v4/";
-  if (!pathPart.starts_with(kPrefix)) return fail(404, kCodeNotFound, "not found: the API lives under /client/v4");
+  if (!pathPart.starts_with(kPrefix)) return fail(404, kCodeNoRoute, "not found: the API lives under /client/v4");
   std::string_view rest = pathPart.substr(kPrefix.size());
   size_t start = 0;
   while (start <= rest.size()) {
@@ -295,7 +327,7 @@ net::Response ManagementApi::route(Call& call) {
     if (!a.isOk()) return fromStatus(a.status());
     return ok(accountJson(a.value()));
   }
-  if (p.empty() || p[0] != "accounts" || p.size() < 2) return fail(404, kCodeNotFound, "no such endpoint");
+  if (p.empty() || p[0] != "accounts" || p.size() < 2) return fail(404, kCodeNoRoute, "no such endpoint");
 
   // ---- everything below is scoped to one account ----
   const std::string& accountId = p[1];
@@ -333,7 +365,7 @@ net::Response ManagementApi::route(Call& call) {
 
   if (p.size() >= 4 && p[2] == "workers") return workers(call, account.value());
   if (p.size() >= 5 && p[2] == "storage" && p[3] == "kv" && p[4] == "namespaces") return kv(call);
-  return fail(404, kCodeNotFound, "no such endpoint");
+  return fail(404, kCodeNoRoute, "no such endpoint");
 }
 
 
@@ -355,6 +387,8 @@ Result<store::ScriptVersion> ManagementApi::parseUpload(Call& call, const std::s
       haveMetadata = true;
       json meta = json::parse(part.data, nullptr, false);
       if (meta.is_discarded() || !meta.is_object()) return Status::invalidArgument("the metadata part is not a JSON object");
+      Status inherited = inheritBindings(meta, accountId, scriptName, call.query["bindings_inherit"] == "strict");
+      if (!inherited.isOk()) return inherited;
       version.metadataJson = meta.dump();
       continue;
     }
@@ -367,6 +401,13 @@ Result<store::ScriptVersion> ManagementApi::parseUpload(Call& call, const std::s
     version.source = "wrangler";
   }
 
+  Status valid = validate(version);
+  if (!valid.isOk()) return valid;
+  return version;
+}
+
+Status ManagementApi::validate(const store::ScriptVersion& version) {
+  const std::string& accountId = version.accountId;
   auto script = runtime::scriptFromVersion(version, options_.uploadLimits);
   if (!script.isOk()) return script.status();
   for (const auto& b : script.value()->bindings) {
@@ -381,7 +422,59 @@ Result<store::ScriptVersion> ManagementApi::parseUpload(Call& call, const std::s
   options.kv = kv_;
   auto worker = runtime::Worker::load(engine_, io, script.value(), options);
   if (!worker.isOk()) return Status::invalidArgument(worker.status().message());
-  return version;
+  return Status::ok();
+}
+
+Status ManagementApi::inheritBindings(json& meta, const std::string& accountId, const std::string& scriptName,
+                                      bool strict) {
+  if (meta.contains("bindings") && !meta["bindings"].is_array()) return Status::ok();  // scriptFromVersion says why
+  json previous = json::array();
+  auto versions = control_->listVersions(accountId, scriptName);
+  if (versions.isOk() && !versions->empty()) {
+    json last = json::parse(versions->front().metadataJson, nullptr, false);
+    if (last.is_object() && last.contains("bindings") && last["bindings"].is_array()) previous = last["bindings"];
+  } else if (!versions.isOk() && versions.status().code() != StatusCode::kNotFound) {
+    return versions.status();
+  }
+  auto find = [&](const std::string& name) -> const json* {
+    for (const auto& b : previous) {
+      if (stringField(b, "name") == name) return &b;
+    }
+    return nullptr;
+  };
+  std::set<std::string> keepTypes = {"secret_text"};
+  if (meta.contains("keep_bindings") && meta["keep_bindings"].is_array()) {
+    for (const auto& t : meta["keep_bindings"]) {
+      if (t.is_string()) keepTypes.insert(t.get<std::string>());
+    }
+  }
+  json out = json::array();
+  std::set<std::string> named;
+  for (const auto& b : meta.value("bindings", json::array())) {
+    std::string name = stringField(b, "name");
+    if (stringField(b, "type") == "inherit") {
+      const json* from = find(name);
+      if (from == nullptr) {
+        if (strict) {
+          return Status::invalidArgument(
+              fmt::format("binding {}: \"inherit\", but the script's newest version has no binding of that name", name));
+        }
+        continue;
+      }
+      out.push_back(*from);
+    } else {
+      out.push_back(b);
+    }
+    if (!name.empty()) named.insert(name);
+  }
+  for (const auto& b : previous) {
+    std::string name = stringField(b, "name");
+    if (name.empty() || named.count(name) || !keepTypes.count(stringField(b, "type"))) continue;
+    out.push_back(b);
+    named.insert(name);
+  }
+  meta["bindings"] = std::move(out);
+  return Status::ok();
 }
 
 net::Response ManagementApi::workers(Call& call, const store::Account& account) {
@@ -426,7 +519,7 @@ net::Response ManagementApi::workers(Call& call, const store::Account& account) 
       if (!s.isOk()) return fromStatus(s);
       return ok({{"id", p[4]}});
     }
-    return fail(404, kCodeNotFound, "no such endpoint");
+    return fail(404, kCodeNoRoute, "no such endpoint");
   }
   if (p[3] == "services" && p.size() == 5 && method == "GET") {
     auto s = control_->getScript(accountId, p[4]);
@@ -436,7 +529,21 @@ net::Response ManagementApi::workers(Call& call, const store::Account& account) 
                 {{"environment", "production"},
                  {"script", {{"id", s->name}, {"created_on", isoTime(s->createdMs)}, {"modified_on", isoTime(s->modifiedMs)}}}}}});
   }
-  if (p[3] != "scripts" || p.size() < 5) return fail(404, kCodeNotFound, "no such endpoint");
+  if (p[3] == "workers" && p.size() == 5 && method == "GET") {
+    // The Workers API's view of a script (newer wrangler reads its workers.dev subdomain state here).
+    auto s = control_->getScript(accountId, p[4]);
+    if (!s.isOk()) return fromStatus(s.status());
+    return ok({{"id", s->name},
+               {"name", s->name},
+               {"created_on", isoTime(s->createdMs)},
+               {"updated_on", isoTime(s->modifiedMs)},
+               {"logpush", false},
+               {"observability", {{"enabled", false}}},
+               {"subdomain", {{"enabled", true}, {"previews_enabled", false}}},
+               {"tags", json::array()},
+               {"tail_consumers", json::array()}});
+  }
+  if (p[3] != "scripts" || p.size() < 5) return fail(404, kCodeNoRoute, "no such endpoint");
 
   const std::string& scriptName = p[4];
   if (!validScriptName(scriptName)) {
@@ -458,6 +565,7 @@ net::Response ManagementApi::workers(Call& call, const store::Account& account) 
       return ok({{"id", scriptName},
                  {"etag", stored->id},
                  {"version_id", stored->id},
+                 {"deployment_id", stored->id},
                  {"created_on", isoTime(stored->createdMs)},
                  {"modified_on", isoTime(stored->createdMs)},
                  {"compatibility_date", meta.value("compatibility_date", "")},
@@ -516,7 +624,7 @@ net::Response ManagementApi::workers(Call& call, const store::Account& account) 
       return ok(v);
     }
     if (p.size() == 7 && method == "GET") {
-      auto v = control_->getVersion(accountId, scriptName, p[6]);
+      auto v = control_->getVersion(accountId, scriptName, plainId(p[6]));
       if (!v.isOk()) return fromStatus(v.status());
       return ok(versionJson(v.value()));
     }
@@ -540,7 +648,7 @@ net::Response ManagementApi::workers(Call& call, const store::Account& account) 
           return fail(400, kCodeBadRequest, "each version needs a version_id");
         }
         double pct = v.contains("percentage") && v["percentage"].is_number() ? v["percentage"].get<double>() : 100;
-        versions.push_back({v["version_id"].get<std::string>(), pct});
+        versions.push_back({plainId(v["version_id"].get<std::string>()), pct});
       }
       std::string message = "deployment";
       if (b.contains("annotations") && b["annotations"].is_object()) {
@@ -578,12 +686,153 @@ net::Response ManagementApi::workers(Call& call, const store::Account& account) 
     return ok({{"schedules", out}});
   }
   if (what == "subdomain" && p.size() == 6) return ok({{"enabled", true}, {"previews_enabled", false}});
+  if (what == "secrets" && (p.size() == 6 || p.size() == 7)) return secrets(call, account, scriptName);
+  if (what == "tails" && (p.size() == 6 || p.size() == 7)) return tails(call, accountId, scriptName);
   if ((what == "settings" || what == "script-settings") && p.size() == 6) {
     auto s = control_->getScript(accountId, scriptName);
     if (!s.isOk()) return fromStatus(s.status());
     return ok({{"logpush", false}, {"tail_consumers", json::array()}, {"observability", {{"enabled", false}}}});
   }
-  return fail(404, kCodeNotFound, "no such endpoint");
+  return fail(404, kCodeNoRoute, "no such endpoint");
+}
+
+net::Response ManagementApi::secrets(Call& call, const store::Account& account, const std::string& scriptName) {
+  const auto& p = call.path;
+  const std::string& method = call.request.method;
+  const std::string& accountId = account.id;
+  bool change = (p.size() == 6 && method == "PUT") || (p.size() == 7 && method == "DELETE");
+  if (!change && method != "GET") return fail(405, kCodeBadRequest, "method not allowed");
+  // Secrets live in versions: read from, and changed by a new version made from, the live one (or the newest
+  // version of a script never deployed).
+  auto deployments = control_->listDeployments(accountId, scriptName);
+  if (!deployments.isOk()) return fromStatus(deployments.status());
+  std::string baseId;
+  bool deployed = !deployments->empty();
+  if (deployed) {
+    const auto& live = deployments->front().versions;
+    if (live.empty()) return fail(500, kCodeInternal, "the live deployment has no version");
+    if (change && live.size() > 1) {
+      return fail(400, kCodeBadRequest,
+                  "the script is in a gradual deployment: deploy one version to 100% before changing its secrets");
+    }
+    baseId = std::max_element(live.begin(), live.end(), [](const auto& a, const auto& b) {
+               return a.percentage < b.percentage;
+             })->versionId;
+  } else {
+    auto versions = control_->listVersions(accountId, scriptName);
+    if (!versions.isOk()) return fromStatus(versions.status());
+    if (versions->empty()) return fail(404, kCodeNotFound, fmt::format("script not found: {}", scriptName));
+    baseId = versions->front().id;
+  }
+  auto base = control_->getVersion(accountId, scriptName, baseId);
+  if (!base.isOk()) return fromStatus(base.status());
+  json meta = json::parse(base->metadataJson, nullptr, false);
+  if (!meta.is_object()) meta = json::object();
+  json bindings = meta.contains("bindings") && meta["bindings"].is_array() ? meta["bindings"] : json::array();
+  auto isSecret = [](const json& b, const std::string& name) {
+    return stringField(b, "type") == "secret_text" && stringField(b, "name") == name;
+  };
+  // Drops the secret `name` from `bindings`; whether it was there.
+  auto removeSecret = [&](const std::string& name) {
+    json kept = json::array();
+    for (auto& b : bindings) {
+      if (!isSecret(b, name)) kept.push_back(std::move(b));
+    }
+    bool removed = kept.size() != bindings.size();
+    bindings = std::move(kept);
+    return removed;
+  };
+
+  if (method == "GET") {
+    json list = json::array();
+    for (const auto& b : bindings) {
+      if (stringField(b, "type") != "secret_text") continue;
+      json item = {{"name", stringField(b, "name")}, {"type", "secret_text"}};
+      if (p.size() == 7 && item["name"] == p[6]) return ok(item);
+      list.push_back(std::move(item));
+    }
+    if (p.size() == 7) return fail(404, kCodeNotFound, fmt::format("{} has no secret {}", scriptName, p[6]));
+    return ok(list);
+  }
+
+  std::string name;
+  if (method == "PUT") {
+    json b = json::parse(call.request.body);
+    name = stringField(b, "name");
+    std::string type = b.is_object() && b.contains("type") ? stringField(b, "type") : "secret_text";
+    if (name.empty() || !b.contains("text") || !b["text"].is_string()) {
+      return fail(400, kCodeBadRequest, "body must be {\"name\": \"...\", \"text\": \"...\", \"type\": \"secret_text\"}");
+    }
+    if (type != "secret_text") return fail(400, kCodeBadRequest, "only secrets of type secret_text are supported");
+    for (const auto& existing : bindings) {
+      if (stringField(existing, "name") == name && !isSecret(existing, name)) {
+        return fail(400, kCodeValidation,
+                    fmt::format("{} already has a binding named {} (of type {})", scriptName, name, stringField(existing, "type")));
+      }
+    }
+    removeSecret(name);
+    bindings.push_back({{"type", "secret_text"}, {"name", name}, {"text", b["text"]}});
+  } else {
+    name = p[6];
+    if (!removeSecret(name)) return fail(404, kCodeNotFound, fmt::format("{} has no secret {}", scriptName, name));
+  }
+  meta["bindings"] = bindings;
+  meta["annotations"] = {{"workers/message", method == "PUT" ? "secret put" : "secret delete"},
+                         {"workers/triggered_by", "secret"}};
+  store::ScriptVersion version;
+  version.accountId = accountId;
+  version.scriptName = scriptName;
+  version.metadataJson = meta.dump();
+  version.modules = std::move(base->modules);
+  auto ua = header(call.request, "user-agent");
+  version.source = ua && ua->find("wrangler") != std::string::npos ? "wrangler" : "api";
+  Status valid = validate(version);
+  if (!valid.isOk()) {
+    if (valid.code() == StatusCode::kInvalidArgument) return fail(400, kCodeValidation, valid.message());
+    return fromStatus(valid);
+  }
+  auto stored = control_->addVersion(std::move(version), deployed, method == "PUT" ? "secret put" : "secret delete");
+  if (!stored.isOk()) return fromStatus(stored.status());
+  log::info("{} secret {} of {}/{}: version {} ({}){}", method == "PUT" ? "set" : "deleted", name, account.name,
+            scriptName, stored->number, stored->id, deployed ? ", deployed" : "");
+  if (method == "DELETE") return ok(nullptr);
+  return ok({{"name", name}, {"type", "secret_text"}});
+}
+
+net::Response ManagementApi::tails(Call& call, const std::string& accountId, const std::string& scriptName) {
+  const auto& p = call.path;
+  const std::string& method = call.request.method;
+  auto script = control_->getScript(accountId, scriptName);
+  if (!script.isOk()) return fromStatus(script.status());
+  if (options_.tails == nullptr) return fail(501, kCodeInternal, "this server does not offer tails");
+  if (p.size() == 6 && method == "POST") {
+    auto created = options_.tails->create(accountId, scriptName, call.request.body);
+    if (!created.isOk()) {
+      if (created.status().code() == StatusCode::kUnavailable) return fail(429, kCodeBadRequest, created.status().message());
+      return fromStatus(created.status());
+    }
+    // wrangler opens the URL as given: it points back at this API, through whatever host the caller reached.
+    auto proto = header(call.request, "x-forwarded-proto");
+    std::string scheme = proto && *proto == "https" ? "wss" : "ws";
+    std::string host = call.request.host.empty() ? "127.0.0.1" : call.request.host;
+    const auto& tail = created->tail;
+    return ok({{"id", tail.id},
+               {"url", fmt::format("{}://{}{}", scheme, host, tailPath(tail.id, created->secret))},
+               {"expires_at", isoTime(tail.expiresMs)}});
+  }
+  if (p.size() == 6 && method == "GET") {
+    json list = json::array();
+    for (const auto& t : options_.tails->list(accountId, scriptName)) {
+      list.push_back({{"id", t.id}, {"expires_at", isoTime(t.expiresMs)}, {"connected", t.attached}});
+    }
+    return ok(list);
+  }
+  if (p.size() == 7 && method == "DELETE") {
+    Status s = options_.tails->remove(accountId, scriptName, p[6]);
+    if (!s.isOk()) return fromStatus(s);
+    return ok(nullptr);
+  }
+  return fail(405, kCodeBadRequest, "method not allowed");
 }
 
 net::Response ManagementApi::kv(Call& call) {
@@ -695,7 +944,7 @@ net::Response ManagementApi::kv(Call& call) {
       return ok(nullptr);
     }
   }
-  return fail(404, kCodeNotFound, "no such endpoint");
+  return fail(404, kCodeNoRoute, "no such endpoint");
 }
 
 

@@ -3,19 +3,29 @@
 // Every JSON answer uses Cloudflare's envelope {"success", "errors": [{"code", "message"}], "messages", "result"}.
 // Authentication is `Authorization: Bearer <token>`; an admin token may act on any account, an account's token
 // only on its own (any other account id answers 403, whether it exists or not). Not-found answers carry code
-// 10007, as wrangler expects. Uploads are validated — compiled and their top level run, under limits, in a
-// scratch isolate — before they become a version; a failing upload leaves what is live untouched.
+// 10007, as wrangler expects; an unknown endpoint answers 7000, which wrangler does not mistake for a missing
+// script. Uploads are validated — compiled and their top level run, under limits, in a scratch isolate — before
+// they become a version; a failing upload leaves what is live untouched. Secrets carry over from version to
+// version; changing one (PUT/DELETE .../secrets) makes a new version from the live one and deploys it.
+//
+// Tails: POST .../tails answers a WebSocket URL, tailPath(id, secret) on this API's own host; the server hands a
+// WebSocket request for it to the TailHub (server/tail_socket.h), where the secret is the credential.
 //
 // handle() is synchronous and thread-safe (the stores are); the server runs it on the API listener's thread.
 #pragma once
 
+#include <nlohmann/json_fwd.hpp>
+
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
+#include <utility>
 
 #include "engine/engine.h"
 #include "net/http_server.h"
 #include "runtime/script_version.h"
+#include "runtime/tail.h"
 #include "store/store.h"
 
 namespace islet::control {
@@ -33,7 +43,12 @@ struct ApiOptions {
   Pricing pricing;
   runtime::UploadLimits uploadLimits;
   runtime::WorkerLimits validationLimits;
+  runtime::TailHub* tails = nullptr;  // live tails (wrangler tail); null: creating one answers an error
 };
+
+// The path of a tail's WebSocket, and its id and secret back from a request target (nullopt: not a tail path).
+std::string tailPath(const std::string& id, const std::string& secret);
+std::optional<std::pair<std::string, std::string>> parseTailPath(std::string_view target);
 
 class ManagementApi {
  public:
@@ -53,8 +68,18 @@ class ManagementApi {
   net::Response workers(Call& call, const store::Account& account);
   net::Response kv(Call& call);
   net::Response usage(Call& call);
-  // Parses a multipart upload into a version of `scriptName` and validates it in a scratch isolate.
+  // Parses a multipart upload into a version of `scriptName`, completes its bindings from the script's newest
+  // version (inheritBindings), and validates it.
   Result<store::ScriptVersion> parseUpload(Call& call, const std::string& accountId, const std::string& scriptName);
+  // Compiles a version and runs its top level, under limits, in a scratch isolate; checks its KV namespaces.
+  Status validate(const store::ScriptVersion& version);
+  // Completes the bindings of an upload's metadata from the script's newest version, if it has one: a binding of
+  // type "inherit" takes that version's binding of its name (missing: an error when `strict`, else dropped);
+  // secrets the upload does not name carry over, and so do bindings of the types in metadata.keep_bindings.
+  Status inheritBindings(nlohmann::json& metadata, const std::string& accountId, const std::string& scriptName,
+                         bool strict);
+  net::Response secrets(Call& call, const store::Account& account, const std::string& scriptName);
+  net::Response tails(Call& call, const std::string& accountId, const std::string& scriptName);
 
   const engine::Engine& engine_;
   std::shared_ptr<store::ControlStore> control_;

@@ -3,7 +3,9 @@
 #include <fmt/format.h>
 
 #include "base/log.h"
+#include "engine/wasm.h"
 
+#include <algorithm>
 #include <atomic>
 
 namespace islet::engine {
@@ -189,6 +191,8 @@ Result<std::unique_ptr<Isolate>> Engine::newIsolate(Host* host, const IsolateOpt
   self->isolate_ = isolate;
   isolate->SetData(kHostSlot, host);
   isolate->AddNearHeapLimitCallback(&Isolate::nearHeapLimit, self.get());
+  disallowRuntimeWasmCompilation(isolate);
+  self->externalLimitBytes_ = options.arrayBufferLimitBytes;
   {
     v8::HandleScope scope(isolate);
     v8::Local<v8::Context> context = v8::Context::New(isolate);
@@ -215,7 +219,21 @@ size_t Isolate::memoryUsage() const {
   v8::HeapStatistics stats;
   isolate_->GetHeapStatistics(&stats);
   auto* counting = static_cast<CountingAllocator*>(allocator_.get());
-  return stats.total_physical_size() + counting->used();
+  // V8's external memory counts every ArrayBuffer backing store, Wasm memories included; the allocator's count
+  // is the more current for plain ArrayBuffers.
+  return stats.total_physical_size() + std::max(counting->used(), stats.external_memory());
+}
+
+bool Isolate::checkExternalMemory() {
+  v8::HeapStatistics stats;
+  isolate_->GetHeapStatistics(&stats);
+  if (stats.external_memory() <= externalLimitBytes_) return true;
+  if (!heapLimitReached_) {
+    log::warn("isolate holds {} MB of ArrayBuffers and Wasm memory, past its limit ({} MB): terminating it",
+              stats.external_memory() >> 20, externalLimitBytes_ >> 20);
+  }
+  heapLimitReached_ = true;
+  return false;
 }
 
 v8::Local<v8::Function> Isolate::internalFunction(std::string_view name) const {

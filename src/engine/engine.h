@@ -45,6 +45,13 @@ class Host {
   virtual void fetchDone(uint32_t id, v8::Local<v8::Value> parts, v8::Local<v8::Value> error) = 0;
   // ms since the epoch when this isolate's worker started (performance.timeOrigin).
   virtual double timeOrigin() const = 0;
+  // A subrequest: fetch() (service empty) or a service binding's fetch (service = the target script). The host
+  // answers later through internal.fetchComplete / internal.fetchFailed. May throw bind::JsError (a limit).
+  virtual void fetchStart(uint32_t id, std::string service, std::string method, std::string url,
+                          std::vector<std::pair<std::string, std::string>> headers, std::string body) {
+    bind::throwTypeError("fetch() is not available here");
+  }
+  virtual void fetchAbort(uint32_t id) {}
   // Test data for `islet test` (a path below shared/); other hosts refuse.
   virtual Result<std::string> readTestFile(std::string_view path) {
     return Status::permissionDenied("not available");
@@ -56,7 +63,7 @@ class Host {
 
 struct IsolateOptions {
   size_t heapLimitBytes = 128u << 20;          // V8's JS heap
-  size_t arrayBufferLimitBytes = 128u << 20;   // ArrayBuffer backing stores, counted by islet's allocator
+  size_t arrayBufferLimitBytes = 128u << 20;   // ArrayBuffer backing stores and Wasm memories together
 };
 
 class Engine;
@@ -76,8 +83,13 @@ class Isolate {
   v8::Local<v8::Function> internalFunction(std::string_view name) const;
   // True once the isolate hit its heap limit: its worker must be discarded.
   bool heapLimitReached() const { return heapLimitReached_; }
-  // Bytes this isolate holds: V8's heap (committed) plus ArrayBuffer backing stores.
+  // Bytes this isolate holds: V8's heap (committed) plus ArrayBuffer backing stores and Wasm memories.
   size_t memoryUsage() const;
+  // Compares the ArrayBuffers and Wasm memories this isolate holds with its limit (arrayBufferLimitBytes); past
+  // it, heapLimitReached() turns true and this returns false. Wasm memories bypass the ArrayBuffer allocator (a
+  // single memory is capped by the platform's wasmMaxMemoryBytes), so this is where their total is enforced:
+  // call it after every entry into JS.
+  bool checkExternalMemory();
 
  private:
   friend class Engine;
@@ -89,6 +101,7 @@ class Isolate {
   v8::Global<v8::Context> context_;
   v8::Global<v8::Object> internal_;
   bool heapLimitReached_ = false;
+  size_t externalLimitBytes_ = 0;
 };
 
 class Engine {

@@ -2,6 +2,8 @@
 
 #include <fmt/format.h>
 
+#include "engine/wasm.h"
+
 #include <unordered_map>
 
 namespace islet::engine {
@@ -78,6 +80,37 @@ v8::MaybeLocal<v8::Value> syntheticEvaluate(v8::Local<v8::Context> context, v8::
         return {};
       }
       break;
+    }
+    case ModuleKind::kWasm: {
+      v8::Local<v8::WasmModuleObject> wasm;
+      v8::Local<v8::Value> error;
+      {
+        v8::TryCatch tryCatch(isolate);
+        if (compileWasmModule(isolate, src->source).ToLocal(&wasm)) {
+          value = wasm;
+          break;
+        }
+        if (tryCatch.HasTerminated()) {
+          tryCatch.ReThrow();
+          return {};
+        }
+        error = tryCatch.Exception();
+      }
+      // The CompileError names the module it came from. No C++ exception may leave this V8 callback.
+      std::string detail = "not a valid WebAssembly module";
+      v8::Local<v8::Value> m;
+      if (error->IsObject() && error.As<v8::Object>()->Get(context, bind::str(isolate, "message")).ToLocal(&m) &&
+          m->IsString()) {
+        detail = *v8::String::Utf8Value(isolate, m);
+      }
+      std::string message = fmt::format("{}: {}", src->name, detail);
+      v8::Local<v8::String> text;
+      if (!v8::String::NewFromUtf8(isolate, message.data(), v8::NewStringType::kNormal, static_cast<int>(message.size()))
+               .ToLocal(&text)) {
+        text = bind::str(isolate, "not a valid WebAssembly module");
+      }
+      isolate->ThrowException(v8::Exception::WasmCompileError(text));
+      return {};
     }
     case ModuleKind::kEsModule: return {};
   }

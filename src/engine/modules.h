@@ -13,7 +13,9 @@
 
 namespace islet::engine {
 
-enum class ModuleKind { kEsModule, kText, kData, kJson };
+// kText: a string; kData: an ArrayBuffer; kJson: the parsed value; kWasm: a WebAssembly.Module compiled by islet
+// (see engine/wasm.h) — each the default export of a synthetic module.
+enum class ModuleKind { kEsModule, kText, kData, kJson, kWasm };
 
 struct ModuleSource {
   std::string name;  // a path-like name, e.g. "index.js", "lib/util.js"

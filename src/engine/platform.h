@@ -26,9 +26,14 @@ class Clock {
 
 struct PlatformOptions {
   int workerThreads = 1;  // V8's background threads (GC, compilation)
+  // The largest one Wasm memory may grow to (memory.grow past it returns -1 in the guest). It is also what V8
+  // reserves in address space per memory (explicit bounds checks, no guard regions), so it bounds how many Wasm
+  // memories a process holds. Rounded down to whole 64 KiB pages.
+  size_t wasmMaxMemoryBytes = 128u << 20;
 };
 
-// Sets V8's flags (no SharedArrayBuffer, no shared Wasm memory), creates the platform, initialises V8.
+// Sets V8's flags (no SharedArrayBuffer, no shared Wasm memory, the Wasm memory cap), creates the platform,
+// initialises V8.
 void initialize(const PlatformOptions& options = {});
 
 // The default platform inside islet's wrapper; v8::platform::PumpMessageLoop must be given this one.

@@ -9,6 +9,7 @@
 #include <boost/beast/http/string_body.hpp>
 #include <fmt/format.h>
 
+#include <cassert>
 #include <optional>
 
 #include "base/log.h"
@@ -54,6 +55,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
       : stream_(std::move(socket)), handler_(std::move(handler)), limits_(limits) {}
 
   void start() { readRequest(); }
+
+  // Hands the socket and the bytes read past the current request to a new owner; the connection is done.
+  Exchange::Upgraded release() {
+    stream_.expires_never();
+    std::string buffered(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    buffer_.consume(buffer_.size());
+    return {stream_.release_socket(), std::move(buffered)};
+  }
 
   void send(const Request& request, Response response) {
     bool head = request.method == "HEAD";
@@ -166,14 +175,30 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string body_;
 };
 
+Exchange::Upgraded Exchange::upgrade() {
+  assert(!responded_ && connection_);  // only an exchange read from a connection can be upgraded
+  responded_ = true;
+  auto upgraded = connection_->release();
+  connection_.reset();
+  return upgraded;
+}
+
 Exchange::Exchange(std::shared_ptr<Connection> connection, Request request)
     : connection_(std::move(connection)), request_(std::move(request)) {}
+
+Exchange::Exchange(Request request, std::function<void(Response)> onRespond)
+    : onRespond_(std::move(onRespond)), request_(std::move(request)) {}
 
 void Exchange::respond(Response response) {
   if (responded_) return;
   responded_ = true;
-  connection_->send(request_, std::move(response));
-  connection_.reset();
+  if (connection_) {
+    connection_->send(request_, std::move(response));
+    connection_.reset();
+  } else if (onRespond_) {
+    auto callback = std::move(onRespond_);
+    callback(std::move(response));
+  }
 }
 
 Listener::Listener(asio::io_context& io, Handler handler, ServerLimits limits)

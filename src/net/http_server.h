@@ -52,6 +52,8 @@ class Connection;
 class Exchange {
  public:
   Exchange(std::shared_ptr<Connection> connection, Request request);
+  // An exchange with no connection: the response goes to `onRespond` (service bindings, in-process).
+  Exchange(Request request, std::function<void(Response)> onRespond);
   const Request& request() const { return request_; }
   Request& request() { return request_; }
   // Sends the response (framing it: Content-Length, no body for HEAD/204/304) and reads the next request
@@ -59,8 +61,17 @@ class Exchange {
   void respond(Response response);
   bool responded() const { return responded_; }
 
+  // Takes the connection out of HTTP for a protocol upgrade (a WebSocket): its socket, and the bytes the client
+  // sent after this request. The exchange then counts as answered, and the server forgets the connection.
+  struct Upgraded {
+    boost::asio::ip::tcp::socket socket;
+    std::string buffered;
+  };
+  Upgraded upgrade();
+
  private:
   std::shared_ptr<Connection> connection_;
+  std::function<void(Response)> onRespond_;
   Request request_;
   bool responded_ = false;
 };

@@ -3,6 +3,8 @@
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
+#include <algorithm>
+
 namespace islet::runtime {
 
 namespace {
@@ -71,7 +73,7 @@ Result<std::shared_ptr<const Script>> scriptFromVersion(const store::ScriptVersi
     } else if (type == "application/octet-stream") {
       kind = engine::ModuleKind::kData;
     } else if (type == "application/wasm") {
-      return Status::invalidArgument(fmt::format("module {}: WebAssembly modules are not supported yet", m.name));
+      kind = engine::ModuleKind::kWasm;
     } else if (type == "application/source-map") {
       continue;  // newer wrangler uploads source maps; islet does not use them yet
     } else {
@@ -82,7 +84,7 @@ Result<std::shared_ptr<const Script>> scriptFromVersion(const store::ScriptVersi
   }
   if (!foundMain) return Status::invalidArgument(fmt::format("the main module \"{}\" is not among the parts", main));
   if (script->syntax == ScriptSyntax::kServiceWorker) {
-    // Only the body part runs; other parts would need bindings (wasm_module, text_blob) to be reachable.
+    // Only the body part runs; a wasm_module binding carries its part's bytes itself.
     std::erase_if(script->modules, [&](const engine::ModuleSource& m) { return m.name != main; });
   }
 
@@ -129,10 +131,30 @@ Result<std::shared_ptr<const Script>> scriptFromVersion(const store::ScriptVersi
         }
         binding.type = Binding::Type::kKvNamespace;
         binding.value = b["namespace_id"].get<std::string>();
+      } else if (type == "service") {
+        if (!b.contains("service") || !b["service"].is_string()) {
+          return Status::invalidArgument(fmt::format("binding {}: service needs a \"service\" (a script name)", binding.name));
+        }
+        binding.type = Binding::Type::kService;
+        binding.value = b["service"].get<std::string>();
+      } else if (type == "wasm_module") {
+        if (!b.contains("part") || !b["part"].is_string()) {
+          return Status::invalidArgument(fmt::format("binding {}: wasm_module needs the \"part\" that holds it", binding.name));
+        }
+        std::string part = b["part"].get<std::string>();
+        auto it = std::find_if(version.modules.begin(), version.modules.end(),
+                               [&](const store::ModuleBlob& m) { return m.name == part; });
+        if (it == version.modules.end() || baseType(it->contentType) != "application/wasm") {
+          return Status::invalidArgument(
+              fmt::format("binding {}: no application/wasm part named \"{}\" in the upload", binding.name, part));
+        }
+        binding.type = Binding::Type::kWasmModule;
+        binding.value = it->data;
       } else {
         return Status::invalidArgument(fmt::format("binding {}: unsupported binding type \"{}\"", binding.name, type));
       }
-      if (binding.type != Binding::Type::kKvNamespace && binding.value.size() > limits.maxVarBytes) {
+      if ((binding.type == Binding::Type::kText || binding.type == Binding::Type::kJson) &&
+          binding.value.size() > limits.maxVarBytes) {
         return Status::invalidArgument(
             fmt::format("binding {}: {} bytes, the limit is {} bytes", binding.name, binding.value.size(), limits.maxVarBytes));
       }

@@ -9,6 +9,7 @@
 
 #include "base/log.h"
 #include "engine/platform.h"
+#include "engine/wasm.h"
 #include "runtime/watchdog.h"
 
 namespace islet::runtime {
@@ -53,6 +54,7 @@ class Worker::Entry {
         watchdog_(isolate_, w.options_.limits.cpuMicrosPerRequest) {
     engine::Clock::advance();
     worker_.inEntry_ = true;
+    worker_.currentRequest_ = requestId;
   }
   ~Entry() {
     Outcome outcome = Outcome::kOk;
@@ -63,7 +65,7 @@ class Worker::Entry {
         worker_.consoleLog("error", fmt::format("Uncaught {}", engine::describeException(isolate_, tryCatch)));
       }
     }
-    if (worker_.isolate_->heapLimitReached()) {
+    if (!worker_.isolate_->checkExternalMemory() || worker_.isolate_->heapLimitReached()) {
       outcome = Outcome::kMemoryLimit;
     } else if (watchdog_.terminated() || isolate_->IsExecutionTerminating()) {
       outcome = Outcome::kCpuLimit;
@@ -72,6 +74,7 @@ class Worker::Entry {
     worker_.chargeCpu(requestId_, watchdog_.cpuMicros());
     worker_.afterEntry(outcome);
     worker_.inEntry_ = false;
+    worker_.currentRequest_ = 0;
     worker_.recordFinished();
   }
   v8::Isolate* isolate() const { return isolate_; }
@@ -167,6 +170,22 @@ Status Worker::init(const engine::Engine& engine) {
                v8::JSON::Parse(context, text).ToLocal(&value);
           break;
         }
+        case Binding::Type::kService: {
+          v8::Local<v8::Function> makeService = isolate_->internalFunction("makeServiceBinding");
+          v8::Local<v8::String> service;
+          ok = !makeService.IsEmpty() &&
+               v8::String::NewFromUtf8(iso, b.value.data(), v8::NewStringType::kNormal, static_cast<int>(b.value.size()))
+                   .ToLocal(&service);
+          v8::Local<v8::Value> argv[] = {service};
+          ok = ok && makeService->Call(context, v8::Undefined(iso), 1, argv).ToLocal(&value);
+          break;
+        }
+        case Binding::Type::kWasmModule: {
+          v8::Local<v8::WasmModuleObject> module;
+          ok = engine::compileWasmModule(iso, b.value).ToLocal(&module);
+          value = module;
+          break;
+        }
         case Binding::Type::kKvNamespace: {
           v8::Local<v8::Function> makeKv = isolate_->internalFunction("makeKvNamespace");
           v8::Local<v8::String> id;
@@ -218,6 +237,7 @@ void Worker::fetch(std::shared_ptr<net::Exchange> exchange) {
   const net::Request& req = exchange->request();
   pending_.emplace(id, Pending{exchange, engine::Clock::realMs(), monotonicMicros(), 0,
                                static_cast<int64_t>(req.body.size() + req.target.size()), {}});
+  if (auto trace = beginTrace(&req, {}, 0)) pending_[id].trace = std::move(trace);
   if (!sweepTimer_) scheduleSweep();
 
   Entry entry(*this, id);
@@ -276,6 +296,7 @@ void Worker::scheduled(const std::string& cron, double scheduledTimeMs, std::fun
   if (nextRequestId_ == 0) nextRequestId_ = 1;
   Pending p{nullptr, engine::Clock::realMs(), monotonicMicros(), 0, 0, std::move(done)};
   pending_.emplace(id, std::move(p));
+  if (auto trace = beginTrace(nullptr, cron, scheduledTimeMs)) pending_[id].trace = std::move(trace);
   if (!sweepTimer_) scheduleSweep();
   Entry entry(*this, id);
   v8::Isolate* iso = entry.isolate();
@@ -295,11 +316,17 @@ void Worker::scheduled(const std::string& cron, double scheduledTimeMs, std::fun
 void Worker::fetchDone(uint32_t id, v8::Local<v8::Value> parts, v8::Local<v8::Value> error) {
   auto it = pending_.find(id);
   if (it == pending_.end()) return;  // already ended (timed out, or a duplicate outcome)
+  // Wasm memories bypass the ArrayBuffer allocator: their total is checked before a response leaves.
+  if (!isolate_->checkExternalMemory()) {
+    return fail(id, Outcome::kMemoryLimit,
+                fmt::format("the worker exceeded its memory limit ({} MB)", options_.limits.heapBytes >> 20));
+  }
   v8::Isolate* iso = isolate_->v8();
   v8::Local<v8::Context> context = iso->GetCurrentContext();
   if (!parts->IsObject()) {
     std::string what = error.IsEmpty() || error->IsUndefined() ? "no response" : engine::describeValue(iso, error);
     consoleLog("error", fmt::format("Uncaught {}", what));
+    traceException(id, what);
     return complete(it, plainResponse(500, "Worker threw exception\n"), Outcome::kException);
   }
   v8::Local<v8::Object> p = parts.As<v8::Object>();
@@ -335,6 +362,7 @@ void Worker::fetchDone(uint32_t id, v8::Local<v8::Value> parts, v8::Local<v8::Va
     }
   } catch (const engine::bind::JsError& e) {
     consoleLog("error", fmt::format("Uncaught TypeError: {}", e.message));
+    traceException(id, fmt::format("TypeError: {}", e.message));
     return complete(it, plainResponse(500, "Worker threw exception\n"), Outcome::kException);
   } catch (const engine::bind::PendingException&) {
     return complete(it, plainResponse(500, "Worker threw exception\n"), Outcome::kException);
@@ -344,6 +372,7 @@ void Worker::fetchDone(uint32_t id, v8::Local<v8::Value> parts, v8::Local<v8::Va
 
 void Worker::complete(std::unordered_map<uint32_t, Pending>::iterator it, net::Response response, Outcome outcome) {
   int64_t bytesOut = static_cast<int64_t>(response.body.size());
+  if (it->second.trace) it->second.trace->status = response.status;
   auto exchange = std::move(it->second.exchange);
   auto onDone = std::move(it->second.onDone);
   finished_.push_back(Finished{it->first, std::move(it->second), outcome, bytesOut});
@@ -399,6 +428,13 @@ void Worker::recordFinished() {
       options_.metering->record(inv);
     }
   }
+  for (size_t i = 0; traced_ > 0 && i < finished_.size(); i++) {
+    Finished& f = finished_[i];
+    if (!f.pending.trace) continue;
+    f.pending.trace->outcome = f.outcome;
+    options_.tails->publish(script_->accountId, *f.pending.trace);
+    traced_--;
+  }
   finished_.clear();
 }
 
@@ -414,6 +450,7 @@ void Worker::fail(uint32_t id, Outcome outcome, std::string_view reason) {
       break;
     default:
       consoleLog("error", fmt::format("{}", reason));
+      traceException(id, reason);
       complete(it, plainResponse(500, "Worker threw exception\n"), outcome);
       break;
   }
@@ -439,7 +476,7 @@ void Worker::afterEntry(Outcome outcome) {
     return;
   }
   // Nothing left that could resolve a pending request: it will never get a response.
-  if (!pending_.empty() && timers_.empty()) {
+  if (!pending_.empty() && timers_.empty() && subrequests_.empty()) {
     std::vector<uint32_t> ids;
     for (auto& [id, p] : pending_) ids.push_back(id);
     for (uint32_t id : ids) {
@@ -480,6 +517,7 @@ void Worker::consoleLog(std::string_view level, std::string_view message) {
     std::fflush(stdout);
     return;
   }
+  if (traced_ > 0) traceLog(level, message);
   if (level == "error") {
     log::error("[{}] {}", script_->name, message);
   } else if (level == "warn") {
@@ -640,6 +678,250 @@ void Worker::runTests(const std::string& name, const std::string& source, std::f
     });
   };
   asio::post(io_, [poll] { (*poll)(); });
+}
+
+}  // namespace islet::runtime
+
+namespace islet::runtime {
+
+namespace {
+// Splits a serialized absolute http(s) URL (already normalized by the URL parser) into the client's parts.
+Status parseHttpUrl(const std::string& url, net::ClientRequest* out) {
+  size_t colon = url.find("://");
+  if (colon == std::string::npos) return Status::invalidArgument("not an absolute URL");
+  std::string scheme = url.substr(0, colon);
+  if (scheme != "http" && scheme != "https") return Status::invalidArgument("only http: and https: can be fetched");
+  out->https = scheme == "https";
+  size_t start = colon + 3;
+  size_t end = url.find_first_of("/?#", start);
+  std::string authority = url.substr(start, end == std::string::npos ? std::string::npos : end - start);
+  if (size_t at = authority.rfind('@'); at != std::string::npos) authority = authority.substr(at + 1);
+  std::string host = authority;
+  uint16_t port = out->https ? 443 : 80;
+  if (!authority.empty() && authority[0] == '[') {
+    size_t close = authority.find(']');
+    if (close == std::string::npos) return Status::invalidArgument("bad IPv6 host");
+    host = authority.substr(1, close - 1);
+    if (close + 1 < authority.size() && authority[close + 1] == ':') port = static_cast<uint16_t>(std::stoi(authority.substr(close + 2)));
+  } else if (size_t c = authority.rfind(':'); c != std::string::npos) {
+    host = authority.substr(0, c);
+    port = static_cast<uint16_t>(std::stoi(authority.substr(c + 1)));
+  }
+  if (host.empty()) return Status::invalidArgument("no host");
+  out->host = host;
+  out->port = port;
+  std::string target = end == std::string::npos ? "/" : url.substr(end);
+  if (size_t hash = target.find('#'); hash != std::string::npos) target.resize(hash);
+  if (target.empty() || target[0] == '?') target = "/" + target;
+  out->target = target;
+  return Status::ok();
+}
+}  // namespace
+
+size_t Worker::inflightFor(uint32_t requestId) const {
+  size_t n = 0;
+  for (const auto& [id, on] : inflight_) {
+    auto it = subrequests_.find(id);
+    if (it != subrequests_.end() && it->second.requestId == requestId) n++;
+  }
+  return n;
+}
+
+void Worker::fetchStart(uint32_t id, std::string service, std::string method, std::string url,
+                        std::vector<std::pair<std::string, std::string>> headers, std::string body) {
+  // A subrequest counts against the request whose code started it; shared work counts against the only
+  // request in flight, if there is exactly one.
+  uint32_t requestId = currentRequest_;
+  if (requestId == 0 && pending_.size() == 1) requestId = pending_.begin()->first;
+  if (auto it = pending_.find(requestId); it != pending_.end()) {
+    if (++it->second.subrequests > options_.limits.maxSubrequests) {
+      engine::bind::throwTypeError(fmt::format("Too many subrequests: the limit is {} per request",
+                                               options_.limits.maxSubrequests));
+    }
+  }
+  Subrequest sub{requestId, std::move(service), {}, url};
+  if (sub.service.empty()) {
+    if (options_.http == nullptr) engine::bind::throwTypeError("fetch() is not available here");
+    Status s = parseHttpUrl(url, &sub.request);
+    if (!s.isOk()) engine::bind::throwTypeError(fmt::format("fetch({}): {}", url, s.message()));
+  } else if (!options_.serviceFetch) {
+    engine::bind::throwTypeError("service bindings are not available here");
+  }
+  sub.request.method = std::move(method);
+  sub.request.headers = std::move(headers);
+  sub.request.body = std::move(body);
+  subrequests_.emplace(id, std::move(sub));
+  if (inflightFor(requestId) < options_.limits.maxConnections) startSubrequest(id);
+}
+
+void Worker::startSubrequest(uint32_t id) {
+  auto it = subrequests_.find(id);
+  if (it == subrequests_.end()) return;
+  inflight_[id] = true;
+  Subrequest& sub = it->second;
+  auto alive = alive_;
+  if (!sub.service.empty()) {
+    net::Request req;
+    req.method = sub.request.method;
+    req.target = sub.url;
+    req.headers = sub.request.headers;
+    req.body = sub.request.body;
+    for (const auto& [n, v] : req.headers) {
+      if (n == "host") req.host = v;
+    }
+    if (req.host.empty()) req.host = sub.service + ".internal";
+    std::string service = sub.service;
+    // Posted, so the other worker's entry never nests inside this one.
+    asio::post(io_, [this, alive, id, service, req = std::move(req)]() mutable {
+      if (!*alive) return;
+      options_.serviceFetch(service, std::move(req), [this, alive, id](net::Response response) {
+        asio::post(io_, [this, alive, id, response = std::move(response)]() mutable {
+          if (!*alive) return;
+          net::ClientResponse out;
+          out.status = response.status;
+          out.statusText = response.statusText.empty() ? std::string(net::reasonPhrase(response.status)) : response.statusText;
+          out.headers = std::move(response.headers);
+          out.body = std::move(response.body);
+          subrequestDone(id, std::move(out));
+        });
+      });
+    });
+    return;
+  }
+  options_.http->send(sub.request, [this, alive, id](Result<net::ClientResponse> result) {
+    if (!*alive) return;
+    subrequestDone(id, std::move(result));
+  });
+}
+
+void Worker::fetchAbort(uint32_t id) {
+  // The JS side already rejected; the answer, when it comes, is dropped. A queued one never starts.
+  auto it = subrequests_.find(id);
+  if (it == subrequests_.end()) return;
+  if (!inflight_.count(id)) subrequests_.erase(it);
+}
+
+void Worker::subrequestDone(uint32_t id, Result<net::ClientResponse> result) {
+  auto it = subrequests_.find(id);
+  if (it == subrequests_.end()) return;
+  uint32_t requestId = it->second.requestId;
+  subrequests_.erase(it);
+  inflight_.erase(id);
+  // Start the next one waiting for this request's connection slot.
+  for (auto& [qid, q] : subrequests_) {
+    if (q.requestId == requestId && !inflight_.count(qid)) {
+      startSubrequest(qid);
+      break;
+    }
+  }
+  if (broken()) return;
+  Entry entry(*this, pending_.count(requestId) ? requestId : 0);
+  v8::Isolate* iso = entry.isolate();
+  v8::Local<v8::Context> context = entry.context();
+  v8::TryCatch tryCatch(iso);
+  if (!result.isOk()) {
+    v8::Local<v8::Function> failed = isolate_->internalFunction("fetchFailed");
+    v8::Local<v8::String> message;
+    if (failed.IsEmpty() || !v8::String::NewFromUtf8(iso, result.status().message().data(), v8::NewStringType::kNormal,
+                                                     static_cast<int>(result.status().message().size()))
+                                 .ToLocal(&message)) {
+      return;
+    }
+    v8::Local<v8::Value> args[] = {v8::Integer::NewFromUnsigned(iso, id), message};
+    if (failed->Call(context, v8::Undefined(iso), 2, args).IsEmpty() && !tryCatch.HasTerminated()) {
+      consoleLog("error", fmt::format("Uncaught {}", engine::describeException(iso, tryCatch)));
+    }
+    return;
+  }
+  net::ClientResponse& r = result.value();
+  v8::Local<v8::Function> complete = isolate_->internalFunction("fetchComplete");
+  if (complete.IsEmpty()) return;
+  v8::Local<v8::Array> headers = v8::Array::New(iso, static_cast<int>(r.headers.size() * 2));
+  uint32_t i = 0;
+  for (const auto& [name, value] : r.headers) {
+    v8::Local<v8::String> n, v;
+    if (!v8::String::NewFromOneByte(iso, reinterpret_cast<const uint8_t*>(name.data()), v8::NewStringType::kNormal,
+                                    static_cast<int>(name.size()))
+             .ToLocal(&n) ||
+        !v8::String::NewFromOneByte(iso, reinterpret_cast<const uint8_t*>(value.data()), v8::NewStringType::kNormal,
+                                    static_cast<int>(value.size()))
+             .ToLocal(&v) ||
+        headers->Set(context, i++, n).IsNothing() || headers->Set(context, i++, v).IsNothing()) {
+      return;
+    }
+  }
+  v8::Local<v8::Value> body = v8::Null(iso);
+  if (!r.body.empty()) {
+    auto store = v8::ArrayBuffer::NewBackingStore(iso, r.body.size());
+    memcpy(store->Data(), r.body.data(), r.body.size());
+    body = v8::Uint8Array::New(v8::ArrayBuffer::New(iso, std::move(store)), 0, r.body.size());
+  }
+  v8::Local<v8::String> statusText;
+  if (!v8::String::NewFromOneByte(iso, reinterpret_cast<const uint8_t*>(r.statusText.data()), v8::NewStringType::kNormal,
+                                  static_cast<int>(r.statusText.size()))
+           .ToLocal(&statusText)) {
+    return;
+  }
+  v8::Local<v8::Value> args[] = {v8::Integer::NewFromUnsigned(iso, id), v8::Integer::New(iso, r.status), statusText,
+                                 headers, body};
+  if (complete->Call(context, v8::Undefined(iso), 5, args).IsEmpty() && !tryCatch.HasTerminated()) {
+    consoleLog("error", fmt::format("Uncaught {}", engine::describeException(iso, tryCatch)));
+  }
+}
+
+// ---- tails ----
+
+std::unique_ptr<TailEvent> Worker::beginTrace(const net::Request* request, const std::string& cron,
+                                              double scheduledTimeMs) {
+  if (options_.tails == nullptr || !options_.tails->watching(script_->accountId, script_->name)) return nullptr;
+  auto trace = std::make_unique<TailEvent>();
+  trace->scriptName = script_->name;
+  trace->versionId = script_->versionId;
+  trace->eventTimestampMs = static_cast<int64_t>(engine::Clock::realMs());
+  if (request != nullptr) {
+    trace->method = request->method;
+    trace->url = request->target.starts_with("/") ? "http://" + request->host + request->target : request->target;
+    trace->headers = request->headers;
+  } else {
+    trace->cron = cron;
+    trace->scheduledTimeMs = scheduledTimeMs;
+  }
+  traced_++;
+  return trace;
+}
+
+TailEvent* Worker::traceOf(uint32_t id) {
+  if (auto it = pending_.find(id); it != pending_.end()) return it->second.trace.get();
+  for (auto& f : finished_) {
+    if (f.id == id) return f.pending.trace.get();
+  }
+  return nullptr;
+}
+
+void Worker::traceLog(std::string_view level, std::string_view message) {
+  int64_t now = static_cast<int64_t>(engine::Clock::realMs());
+  if (currentRequest_ != 0) {
+    if (TailEvent* trace = traceOf(currentRequest_)) trace->addLog(level, message, now);
+    return;
+  }
+  // Shared work (a timer, a microtask): the line may belong to any request in flight, so each traced one gets it.
+  for (auto& [id, p] : pending_) {
+    if (p.trace) p.trace->addLog(level, message, now);
+  }
+}
+
+void Worker::traceException(uint32_t id, std::string_view described) {
+  TailEvent* trace = traced_ > 0 ? traceOf(id) : nullptr;
+  if (trace == nullptr) return;
+  // consoleLog has just logged this error: the tail shows it once, as the exception.
+  if (!trace->logs.empty()) {
+    const std::string& last = trace->logs.back().message;
+    if (last == described || (last.starts_with("Uncaught ") && std::string_view(last).substr(9) == described)) {
+      trace->logBytes -= last.size();
+      trace->logs.pop_back();
+    }
+  }
+  trace->exceptions.push_back(parseException(described, static_cast<int64_t>(engine::Clock::realMs())));
 }
 
 }  // namespace islet::runtime

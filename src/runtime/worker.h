@@ -21,8 +21,10 @@
 #include "engine/engine.h"
 #include "engine/modules.h"
 #include "api/kv/kv.h"
+#include "net/http_client.h"
 #include "net/http_server.h"
 #include "runtime/metering.h"
+#include "runtime/tail.h"
 #include "store/store.h"
 
 namespace islet::runtime {
@@ -31,10 +33,10 @@ enum class ScriptSyntax { kModules, kServiceWorker };
 
 // A binding: what a worker sees as env.NAME (module syntax) or a global NAME (service-worker syntax).
 struct Binding {
-  enum class Type { kText, kJson, kKvNamespace };
+  enum class Type { kText, kJson, kKvNamespace, kService, kWasmModule };
   std::string name;
   Type type = Type::kText;
-  std::string value;  // the text; the JSON source; the KV namespace id
+  std::string value;  // the text; the JSON source; the KV namespace id; the service's script name; the Wasm bytes
 };
 
 struct Script {
@@ -55,6 +57,8 @@ struct WorkerLimits {
   size_t heapBytes = 128u << 20;
   size_t maxTimers = 10'000;
   double backgroundMs = 30'000;  // how long timers may keep running after the last request ended
+  int64_t maxSubrequests = 1000;  // per request
+  size_t maxConnections = 6;      // subrequests in flight per request; more wait their turn
 };
 
 
@@ -67,6 +71,10 @@ class Worker final : public engine::Host {
     std::string testFileDir;    // and then (the test file's folder)
     std::shared_ptr<store::KvStore> kv;  // for kv_namespace bindings; null where there is no KV
     Metering* metering = nullptr;        // where invocations are recorded; null: not metered
+    TailHub* tails = nullptr;            // where invocations are published while a tail watches; null: never
+    net::HttpClient* http = nullptr;     // this thread's client for fetch(); null: fetch() is refused
+    // Dispatches a service binding's request to another script of the same account (in-process).
+    std::function<void(const std::string& service, net::Request, std::function<void(net::Response)>)> serviceFetch;
   };
 
   // Creates an isolate for `script` on the calling thread, runs its top level, and binds its handlers.
@@ -90,7 +98,7 @@ class Worker final : public engine::Host {
   const Script& script() const { return *script_; }
   size_t pendingRequests() const { return pending_.size(); }
   // Whether anything still runs here: requests in flight or timers armed.
-  bool idle() const { return pending_.empty() && timers_.empty(); }
+  bool idle() const { return pending_.empty() && timers_.empty() && subrequests_.empty(); }
   size_t memoryUsage() const { return isolate_->memoryUsage(); }
 
   // engine::Host
@@ -100,6 +108,9 @@ class Worker final : public engine::Host {
   void fetchDone(uint32_t id, v8::Local<v8::Value> parts, v8::Local<v8::Value> error) override;
   double timeOrigin() const override { return timeOrigin_; }
   Result<std::string> readTestFile(std::string_view path) override;
+  void fetchStart(uint32_t id, std::string service, std::string method, std::string url,
+                  std::vector<std::pair<std::string, std::string>> headers, std::string body) override;
+  void fetchAbort(uint32_t id) override;
 
  private:
   struct Pending {
@@ -109,7 +120,18 @@ class Worker final : public engine::Host {
     int64_t cpuUs = 0;
     int64_t bytesIn = 0;
     std::function<void(Outcome)> onDone;  // a scheduled event (no exchange)
+    int64_t subrequests = 0;
+    std::unique_ptr<TailEvent> trace = nullptr;  // while a tail watches the script: what it will be sent
   };
+  struct Subrequest {
+    uint32_t requestId;  // the request it counts against (0: none in flight)
+    std::string service;
+    net::ClientRequest request;
+    std::string url;
+  };
+  void startSubrequest(uint32_t id);
+  void subrequestDone(uint32_t id, Result<net::ClientResponse> result);
+  size_t inflightFor(uint32_t requestId) const;
   struct Finished {
     uint32_t id;
     Pending pending;
@@ -129,6 +151,12 @@ class Worker final : public engine::Host {
   // Charges an entry's CPU: to `requestId` if it is one, else split among the requests in flight.
   void chargeCpu(uint32_t requestId, int64_t cpuUs);
   void recordFinished();
+  // Tails (the end of worker.cc): a trace for a new invocation if a tail watches the script, else null; the
+  // trace of invocation `id`; a console line for the running entry's trace; an uncaught error of `id`.
+  std::unique_ptr<TailEvent> beginTrace(const net::Request* request, const std::string& cron, double scheduledTimeMs);
+  TailEvent* traceOf(uint32_t id);
+  void traceLog(std::string_view level, std::string_view message);
+  void traceException(uint32_t id, std::string_view described);
   void scheduleSweep();
   void sweep();
 
@@ -142,6 +170,10 @@ class Worker final : public engine::Host {
   std::unordered_map<uint32_t, Pending> pending_;
   std::vector<Finished> finished_;
   bool inEntry_ = false;
+  uint32_t currentRequest_ = 0;  // the request the running entry is for (0: shared work)
+  size_t traced_ = 0;            // invocations with a trace not yet published
+  std::unordered_map<uint32_t, Subrequest> subrequests_;  // by fetch id: in flight or waiting
+  std::unordered_map<uint32_t, bool> inflight_;           // fetch ids sent and not answered
   double lastCompleteMs_ = 0;  // when the last request or event ended: bounds work after it (ctx.waitUntil)
   std::unordered_map<uint32_t, std::unique_ptr<boost::asio::steady_timer>> timers_;
   std::unique_ptr<boost::asio::steady_timer> sweepTimer_;

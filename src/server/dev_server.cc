@@ -17,6 +17,7 @@ struct DevServer::Thread {
   std::unique_ptr<runtime::Worker> worker;
   std::vector<std::unique_ptr<runtime::Worker>> retiring;  // replaced, still finishing requests
   uint64_t generation = 0;
+  std::unique_ptr<net::HttpClient> http;
   std::thread thread;
 };
 
@@ -48,6 +49,7 @@ Status DevServer::start() {
   for (int i = 0; i < options_.threads; i++) {
     auto t = std::make_unique<Thread>();
     Thread* raw = t.get();
+    t->http = std::make_unique<net::HttpClient>(t->io, options_.client);
     t->listener = std::make_unique<net::Listener>(
         t->io, [this, raw](std::shared_ptr<net::Exchange> exchange) { handle(*raw, std::move(exchange)); },
         options_.http);
@@ -64,6 +66,7 @@ Status DevServer::start() {
       raw->io.run();
       raw->worker.reset();
       raw->retiring.clear();
+      raw->http.reset();
     });
   }
   return Status::ok();
@@ -92,6 +95,7 @@ void DevServer::handle(Thread& t, std::shared_ptr<net::Exchange> exchange) {
     t.worker.reset();
     runtime::Worker::Options options;
     options.limits = options_.limits;
+    options.http = t.http.get();
     auto loaded = runtime::Worker::load(engine_, t.io, script, options);
     if (!loaded.isOk()) {
       log::error("[{}] the worker failed to load: {}", script->name, loaded.status().message());

@@ -15,6 +15,7 @@
 
 #include "base/status.h"
 #include "engine/engine.h"
+#include "net/http_client.h"
 #include "net/http_server.h"
 #include "runtime/worker.h"
 
@@ -26,7 +27,8 @@ struct DevServerOptions {
   int threads = 0;  // 0: one per core
   net::ServerLimits http;
   runtime::WorkerLimits limits;
-  bool testScheduled = false;  // GET /__scheduled?cron=... fires the scheduled handler, as wrangler dev does
+  bool testScheduled = false;
+  net::ClientOptions client{true};  // dev runs on the developer's machine: local upstreams are allowed  // GET /__scheduled?cron=... fires the scheduled handler, as wrangler dev does
 };
 
 class DevServer {

@@ -10,6 +10,7 @@
 
 #include "base/log.h"
 #include "runtime/cron.h"
+#include "server/tail_socket.h"
 
 namespace islet::server {
 
@@ -41,6 +42,16 @@ int matchRoute(std::string_view pattern, std::string_view host, std::string_view
   }
   return score;
 }
+
+namespace {
+net::Response textResponse(int status, std::string body) {
+  net::Response r;
+  r.status = status;
+  r.headers.emplace_back("content-type", "text/plain; charset=utf-8");
+  r.body = std::move(body);
+  return r;
+}
+}  // namespace
 
 struct Target {
   std::string accountId;
@@ -88,6 +99,7 @@ struct PlatformServer::Thread {
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> lastUsed;  // by version id
   std::vector<std::unique_ptr<runtime::Worker>> retiring;
   std::unique_ptr<asio::steady_timer> evictionTimer;
+  std::unique_ptr<net::HttpClient> http;
   size_t memory = 0;  // this thread's workers, at the last eviction pass
   std::mt19937_64 rng{std::random_device{}()};
   std::thread thread;
@@ -102,7 +114,7 @@ PlatformServer::PlatformServer(const engine::Engine& engine, std::shared_ptr<sto
       usage_(std::move(usage)),
       options_(std::move(options)),
       api_(engine_, control_, kv_, usage_, &metering_,
-           control::ApiOptions{options_.baseDomain, options_.pricing, {}, options_.limits}) {
+           control::ApiOptions{options_.baseDomain, options_.pricing, {}, options_.limits, &tails_}) {
   if (options_.threads <= 0) options_.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
@@ -134,11 +146,13 @@ Status PlatformServer::start(const std::string& adminTokenFile, bool* createdAdm
   for (auto& t : threads_) {
     Thread* raw = t.get();
     raw->evictionTimer = std::make_unique<asio::steady_timer>(raw->io);
+    raw->http = std::make_unique<net::HttpClient>(raw->io, options_.client);
     scheduleEviction(*raw);
     raw->thread = std::thread([raw] {
       auto guard = asio::make_work_guard(raw->io);
       raw->io.run();
       raw->evictionTimer.reset();
+      raw->http.reset();
       raw->workers.clear();
       raw->retiring.clear();
     });
@@ -149,7 +163,11 @@ Status PlatformServer::start(const std::string& adminTokenFile, bool* createdAdm
   apiLimits.maxBodyBytes = 64u << 20;
   apiThread_->listener = std::make_unique<net::Listener>(
       apiThread_->io,
-      [this](std::shared_ptr<net::Exchange> e) { e->respond(api_.handle(e->request())); }, apiLimits);
+      [this](std::shared_ptr<net::Exchange> e) {
+        if (isTailSocketRequest(e->request())) return serveTailSocket(tails_, apiThread_->io, std::move(e));
+        e->respond(api_.handle(e->request()));
+      },
+      apiLimits);
   Status s = apiThread_->listener->listen(asio::ip::tcp::endpoint(apiAddress, options_.apiPort));
   if (!s.isOk()) return s;
   apiEndpoint_ = apiThread_->listener->localEndpoint();
@@ -284,15 +302,6 @@ Result<std::shared_ptr<const runtime::Script>> PlatformServer::script(const std:
   return script.value();
 }
 
-namespace {
-net::Response textResponse(int status, std::string body) {
-  net::Response r;
-  r.status = status;
-  r.headers.emplace_back("content-type", "text/plain; charset=utf-8");
-  r.body = std::move(body);
-  return r;
-}
-}  // namespace
 
 void PlatformServer::handle(Thread& t, std::shared_ptr<net::Exchange> exchange) {
   std::erase_if(t.retiring, [](const auto& w) { return w->pendingRequests() == 0; });
@@ -352,6 +361,13 @@ runtime::Worker* PlatformServer::workerFor(Thread& t, const Target& target, cons
   options.limits = options_.limits;
   options.kv = kv_;
   options.metering = &metering_;
+  options.tails = &tails_;
+  options.http = t.http.get();
+  std::string accountId = target.accountId;
+  options.serviceFetch = [this, &t, accountId](const std::string& service, net::Request request,
+                                               std::function<void(net::Response)> respond) {
+    serviceFetch(t, accountId, service, std::move(request), std::move(respond));
+  };
   auto loaded = runtime::Worker::load(engine_, t.io, s.value(), options);
   if (!loaded.isOk()) {
     log::error("[{}] the worker failed to load: {}", target.scriptName, loaded.status().message());
@@ -360,6 +376,27 @@ runtime::Worker* PlatformServer::workerFor(Thread& t, const Target& target, cons
   }
   worker = std::move(loaded.value());
   return worker.get();
+}
+
+void PlatformServer::serviceFetch(Thread& t, const std::string& accountId, const std::string& service,
+                                  net::Request request, std::function<void(net::Response)> respond) {
+  t.table = table();
+  auto name = t.table->accountNames.find(accountId);
+  const Target* target = nullptr;
+  if (name != t.table->accountNames.end()) {
+    auto it = t.table->byHost.find(service + "." + name->second);
+    if (it != t.table->byHost.end() && !it->second.versions.empty()) target = &it->second;
+  }
+  if (target == nullptr) {
+    respond(textResponse(503, fmt::format("service binding: no script \"{}\" is deployed in this account\n", service)));
+    return;
+  }
+  runtime::Worker* worker = workerFor(t, *target, target->versions.front().versionId);
+  if (worker == nullptr) {
+    respond(textResponse(500, "Worker failed to load\n"));
+    return;
+  }
+  worker->fetch(std::make_shared<net::Exchange>(std::move(request), std::move(respond)));
 }
 
 void PlatformServer::scheduleCron() {

@@ -7,7 +7,7 @@
 // version is no longer live finishes the requests it has and is then dropped.
 //
 // Threads: N event-loop threads for public traffic (SO_REUSEPORT) and one for the management API, so that
-// validating an upload never stalls public traffic.
+// validating an upload never stalls public traffic. The API thread also serves tails' WebSockets (tail_socket.h).
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -25,6 +25,7 @@
 #include "base/status.h"
 #include "control/api.h"
 #include "engine/engine.h"
+#include "net/http_client.h"
 #include "net/http_server.h"
 #include "runtime/worker.h"
 #include "store/store.h"
@@ -41,6 +42,7 @@ struct PlatformOptions {
   net::ServerLimits http;
   runtime::WorkerLimits limits;
   control::Pricing pricing;
+  net::ClientOptions client;                    // fetch() subrequests
   size_t memoryBudgetBytes = 4ull << 30;        // all loaded workers together; idle ones are evicted LRU first
   std::chrono::seconds idleTimeout{300};        // a worker unused this long is evicted
 };
@@ -73,10 +75,13 @@ class PlatformServer {
   std::shared_ptr<store::UsageStore> usage_;
   PlatformOptions options_;
   runtime::Metering metering_;
+  runtime::TailHub tails_;  // live tails: the API creates them, Workers publish to them, the API thread serves them
   control::ManagementApi api_;
   std::unique_ptr<boost::asio::steady_timer> flushTimer_;
   void scheduleFlush();
   runtime::Worker* workerFor(Thread& t, const Target& target, const std::string& versionId);
+  void serviceFetch(Thread& t, const std::string& accountId, const std::string& service, net::Request request,
+                    std::function<void(net::Response)> respond);
   void scheduleCron();
   void runCron(int64_t epochMinute);
   void runScheduled(Thread& t, const std::string& accountId, const std::string& scriptName, const std::string& cron,

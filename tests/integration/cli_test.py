@@ -246,7 +246,7 @@ class CliTest(unittest.TestCase):
         # A .wasm file goes up as an application/wasm part: the server names it when it refuses it.
         self.write(os.path.join(project, 'index.js'), 'export default { fetch() { return new Response("x"); } };\n')
         with open(os.path.join(project, 'add.wasm'), 'wb') as f:
-            f.write(b'\0asm\1\0\0\0')
+            f.write(b'\0asm\1\0\0\0\1')  # a truncated section: not a valid module
         self.assertIn('add.wasm', self.cli_fails('deploy', project, '--name', 'custom', token=token))
 
     def test_connection_errors(self):

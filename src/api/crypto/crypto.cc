@@ -135,6 +135,7 @@ Curve curveOf(const std::string& name) {
 
 // The key in a SubjectPublicKeyInfo that fills `der` exactly, or null.
 PkeyPtr parsePublic(View der) {
+  if (der.empty()) return nullptr;
   const uint8_t* p = der.data();
   PkeyPtr key(d2i_PUBKEY(nullptr, &p, static_cast<long>(der.size())));
   if (!key || p != der.data() + der.size()) return nullptr;
@@ -143,22 +144,11 @@ PkeyPtr parsePublic(View der) {
 
 // The key in a PKCS #8 PrivateKeyInfo that fills `der` exactly, or null.
 PkeyPtr parsePrivate(View der) {
+  if (der.empty()) return nullptr;
   const uint8_t* p = der.data();
   Pkcs8Ptr info(d2i_PKCS8_PRIV_KEY_INFO(nullptr, &p, static_cast<long>(der.size())));
   if (!info || p != der.data() + der.size()) return nullptr;
   return PkeyPtr(EVP_PKCS82PKEY(info.get()));
-}
-
-// A key the JS half stored: it parsed when it was imported or generated, so failing now is an OperationError.
-PkeyPtr storedPublic(View der) {
-  PkeyPtr key = parsePublic(der);
-  if (!key) operationError("invalid stored public key");
-  return key;
-}
-PkeyPtr storedPrivate(View der) {
-  PkeyPtr key = parsePrivate(der);
-  if (!key) operationError("invalid stored private key");
-  return key;
 }
 
 Bytes encodePublic(EVP_PKEY* key) {
@@ -170,7 +160,7 @@ Bytes encodePublic(EVP_PKEY* key) {
   return out;
 }
 
-// The PKCS #8 encoding; the caller sends it to JS and wipes it.
+// The PKCS #8 encoding; wiped when the caller is done with it.
 std::unique_ptr<SecretBytes> encodePrivate(EVP_PKEY* key) {
   Pkcs8Ptr info(EVP_PKEY2PKCS8(key));
   if (!info) operationError("cannot encode the private key");
@@ -231,22 +221,8 @@ Bytes bnBytesPadded(const BIGNUM* bn, size_t size) {
   return out;
 }
 
-// Returns [isPrivate, der] (+ [modulusBits, publicExponent] for RSA) for a key just imported.
-void returnImported(Args& args, Kind kind, EVP_PKEY* key, bool isPrivate) {
-  v8::Isolate* isolate = args.isolate();
-  std::vector<v8::Local<v8::Value>> out;
-  out.push_back(v8::Boolean::New(isolate, isPrivate));
-  if (isPrivate) {
-    out.push_back(toArrayBuffer(isolate, encodePrivate(key)->view()));
-  } else {
-    out.push_back(toArrayBuffer(isolate, encodePublic(key)));
-  }
-  if (kind == Kind::kRsa) {
-    out.push_back(v8::Number::New(isolate, EVP_PKEY_get_bits(key)));
-    out.push_back(toArrayBuffer(isolate, bnBytes(bnParam(key, OSSL_PKEY_PARAM_RSA_E).get())));
-  }
-  args.returnValue(v8::Array::New(isolate, out.data(), out.size()));
-}
+// Size in bytes of a coordinate, a private scalar, and of r and s in a signature, for an EC key.
+size_t coordinateBytes(EVP_PKEY* key) { return (static_cast<size_t>(EVP_PKEY_get_bits(key)) + 7) / 8; }
 
 PkeyPtr fromParams(const char* type, int selection, const OSSL_PARAM* params) {
   PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
@@ -267,6 +243,171 @@ PkeyPtr ecPublicFromPoint(const std::string& curve, View point) {
       OSSL_PARAM_construct_end(),
   };
   return fromParams("EC", EVP_PKEY_PUBLIC_KEY, params);
+}
+
+const char* const kRsaParams[] = {
+    OSSL_PKEY_PARAM_RSA_N,         OSSL_PKEY_PARAM_RSA_E,         OSSL_PKEY_PARAM_RSA_D,
+    OSSL_PKEY_PARAM_RSA_FACTOR1,   OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
+    OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
+};
+
+// ---- stored keys ----
+//
+// What the JS half keeps for an asymmetric key: a kind byte, a private-key flag byte, then the key's components,
+// each as a 4-byte big-endian length and its bytes (integers big-endian):
+//   EC:      OpenSSL's group name, the uncompressed public point, [the private scalar, padded to the field size]
+//   Ed25519: the public key, [the private key]
+//   RSA:     n, e, [d, p, q, dp, dq, qi]
+// Each operation rebuilds the EVP_PKEY from these with EVP_PKEY_fromdata, which takes microseconds; OpenSSL 3's DER
+// decoders take hundreds of them, too slow to run per operation.
+
+struct StoredKey {
+  Kind kind;
+  bool isPrivate;
+  std::vector<View> parts;
+};
+
+// The components of a key just imported or generated; private ones only when isPrivate. Wiped by the caller.
+std::vector<Bytes> componentsOf(EVP_PKEY* key, Kind kind, bool isPrivate) {
+  std::vector<Bytes> parts;
+  switch (kind) {
+    case Kind::kEc: {
+      std::string group = groupNameOf(key);
+      size_t size = coordinateBytes(key);
+      Bytes point{0x04};
+      Bytes x = bnBytesPadded(bnParam(key, OSSL_PKEY_PARAM_EC_PUB_X).get(), size);
+      Bytes y = bnBytesPadded(bnParam(key, OSSL_PKEY_PARAM_EC_PUB_Y).get(), size);
+      point.insert(point.end(), x.begin(), x.end());
+      point.insert(point.end(), y.begin(), y.end());
+      parts.emplace_back(group.begin(), group.end());
+      parts.push_back(std::move(point));
+      if (isPrivate) parts.push_back(bnBytesPadded(bnParam(key, OSSL_PKEY_PARAM_PRIV_KEY).get(), size));
+      break;
+    }
+    case Kind::kEd25519: {
+      Bytes pub(32);
+      size_t len = pub.size();
+      if (EVP_PKEY_get_raw_public_key(key, pub.data(), &len) != 1 || len != 32) operationError("cannot read the key");
+      parts.push_back(std::move(pub));
+      if (isPrivate) {
+        Bytes priv(32);
+        len = priv.size();
+        if (EVP_PKEY_get_raw_private_key(key, priv.data(), &len) != 1 || len != 32) {
+          operationError("cannot read the key");
+        }
+        parts.push_back(std::move(priv));
+      }
+      break;
+    }
+    case Kind::kRsa:
+      for (size_t i = 0; i < (isPrivate ? 8u : 2u); i++) parts.push_back(bnBytes(bnParam(key, kRsaParams[i]).get()));
+      break;
+  }
+  return parts;
+}
+
+v8::Local<v8::ArrayBuffer> storedKeyBuffer(v8::Isolate* isolate, EVP_PKEY* key, Kind kind, bool isPrivate) {
+  std::vector<Bytes> parts = componentsOf(key, kind, isPrivate);
+  size_t size = 2;
+  for (const Bytes& part : parts) size += 4 + part.size();
+  SecretBytes out(size);
+  uint8_t* p = out.data();
+  *p++ = static_cast<uint8_t>(kind);
+  *p++ = isPrivate ? 1 : 0;
+  for (Bytes& part : parts) {
+    uint32_t n = static_cast<uint32_t>(part.size());
+    for (int shift = 24; shift >= 0; shift -= 8) *p++ = static_cast<uint8_t>(n >> shift);
+    if (n > 0) memcpy(p, part.data(), n);
+    p += n;
+    OPENSSL_cleanse(part.data(), part.size());
+  }
+  return toArrayBuffer(isolate, out.view());
+}
+
+// The JS half only ever passes what storedKeyBuffer made, so a malformed one is an OperationError.
+StoredKey parseStored(View blob) {
+  if (blob.size() < 2 || blob[0] > static_cast<uint8_t>(Kind::kRsa) || blob[1] > 1) operationError("invalid key");
+  StoredKey key{static_cast<Kind>(blob[0]), blob[1] == 1, {}};
+  size_t i = 2;
+  while (i < blob.size()) {
+    if (blob.size() - i < 4) operationError("invalid key");
+    size_t n = (size_t{blob[i]} << 24) | (size_t{blob[i + 1]} << 16) | (size_t{blob[i + 2]} << 8) | blob[i + 3];
+    i += 4;
+    if (blob.size() - i < n) operationError("invalid key");
+    key.parts.push_back(blob.subspan(i, n));
+    i += n;
+  }
+  size_t expected = key.kind == Kind::kEc ? (key.isPrivate ? 3 : 2)
+                    : key.kind == Kind::kEd25519 ? (key.isPrivate ? 2 : 1)
+                                                 : (key.isPrivate ? 8 : 2);
+  if (key.parts.size() != expected) operationError("invalid key");
+  return key;
+}
+
+PkeyPtr loadStored(const StoredKey& stored) {
+  ParamBldPtr bld(OSSL_PARAM_BLD_new());
+  if (!bld) throw std::bad_alloc();
+  std::vector<BnPtr> numbers;
+  auto pushBn = [&](const char* name, View bytes) {
+    numbers.emplace_back(BN_bin2bn(ptr(bytes), static_cast<int>(bytes.size()), nullptr));
+    if (!numbers.back() || OSSL_PARAM_BLD_push_BN(bld.get(), name, numbers.back().get()) != 1) {
+      throw std::bad_alloc();
+    }
+  };
+  auto pushOctets = [&](const char* name, View bytes) {
+    if (OSSL_PARAM_BLD_push_octet_string(bld.get(), name, bytes.data(), bytes.size()) != 1) throw std::bad_alloc();
+  };
+  const char* type = "";
+  switch (stored.kind) {
+    case Kind::kEc: {
+      type = "EC";
+      std::string group(stored.parts[0].begin(), stored.parts[0].end());
+      if (OSSL_PARAM_BLD_push_utf8_string(bld.get(), OSSL_PKEY_PARAM_GROUP_NAME, group.c_str(), 0) != 1) {
+        throw std::bad_alloc();
+      }
+      pushOctets(OSSL_PKEY_PARAM_PUB_KEY, stored.parts[1]);
+      if (stored.isPrivate) pushBn(OSSL_PKEY_PARAM_PRIV_KEY, stored.parts[2]);
+      break;
+    }
+    case Kind::kEd25519:
+      type = "ED25519";
+      pushOctets(OSSL_PKEY_PARAM_PUB_KEY, stored.parts[0]);
+      if (stored.isPrivate) pushOctets(OSSL_PKEY_PARAM_PRIV_KEY, stored.parts[1]);
+      break;
+    case Kind::kRsa:
+      type = "RSA";
+      for (size_t i = 0; i < stored.parts.size(); i++) pushBn(kRsaParams[i], stored.parts[i]);
+      break;
+  }
+  ParamsPtr params(OSSL_PARAM_BLD_to_param(bld.get()));
+  if (!params) throw std::bad_alloc();
+  PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
+  EVP_PKEY* key = nullptr;
+  if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
+      EVP_PKEY_fromdata(ctx.get(), &key, stored.isPrivate ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
+    operationError("cannot load the key");
+  }
+  return PkeyPtr(key);
+}
+
+// The stored key `blob` as an EVP_PKEY; OperationError unless it is private when `needPrivate`.
+PkeyPtr loadKey(View blob, bool needPrivate) {
+  StoredKey stored = parseStored(blob);
+  if (needPrivate && !stored.isPrivate) operationError("the operation needs a private key");
+  return loadStored(stored);
+}
+
+// Returns [isPrivate, storedKey] (+ [modulusBits, publicExponent] for RSA) for a key just imported.
+void returnImported(Args& args, Kind kind, EVP_PKEY* key, bool isPrivate) {
+  v8::Isolate* isolate = args.isolate();
+  std::vector<v8::Local<v8::Value>> out;
+  out.push_back(v8::Boolean::New(isolate, isPrivate));
+  out.push_back(storedKeyBuffer(isolate, key, kind, isPrivate));
+  if (kind == Kind::kRsa) {
+    out.push_back(v8::Number::New(isolate, EVP_PKEY_get_bits(key)));
+    out.push_back(toArrayBuffer(isolate, bnBytes(bnParam(key, OSSL_PKEY_PARAM_RSA_E).get())));
+  }
+  args.returnValue(v8::Array::New(isolate, out.data(), out.size()));
 }
 
 // ---- symmetric ciphers ----
@@ -317,9 +458,6 @@ void setRsaSignaturePadding(EVP_PKEY_CTX* pctx, const std::string& algorithm, co
     operationError("cannot set up RSASSA-PKCS1-v1_5");
   }
 }
-
-// Size in bytes of a coordinate, a private scalar, and of r and s in a signature, for an EC key.
-size_t coordinateBytes(EVP_PKEY* key) { return (static_cast<size_t>(EVP_PKEY_get_bits(key)) + 7) / 8; }
 
 Bytes derToP1363(View der, size_t half) {
   const uint8_t* p = der.data();
@@ -635,8 +773,8 @@ void generateKeyPair(Args& args) {
   PkeyPtr key(raw);
   v8::Isolate* isolate = args.isolate();
   v8::Local<v8::Value> pair[] = {
-      toArrayBuffer(isolate, encodePublic(key.get())),
-      toArrayBuffer(isolate, encodePrivate(key.get())->view()),
+      storedKeyBuffer(isolate, key.get(), kind, false),
+      storedKeyBuffer(isolate, key.get(), kind, true),
   };
   args.returnValue(v8::Array::New(isolate, pair, 2));
 }
@@ -771,49 +909,38 @@ void importJwk(Args& args) {
   returnImported(args, kind, key.get(), isPrivate);
 }
 
-void exportJwk(Args& args) {
-  Kind kind = kindOf(args.string(0));
-  bool isPrivate = args.boolean(2);
-  View der = args.bytes(1);
-  PkeyPtr key = isPrivate ? storedPrivate(der) : storedPublic(der);
-  std::vector<Bytes> members;
-  switch (kind) {
-    case Kind::kEc: {
-      size_t size = coordinateBytes(key.get());
-      members.push_back(bnBytesPadded(bnParam(key.get(), OSSL_PKEY_PARAM_EC_PUB_X).get(), size));
-      members.push_back(bnBytesPadded(bnParam(key.get(), OSSL_PKEY_PARAM_EC_PUB_Y).get(), size));
-      if (isPrivate) members.push_back(bnBytesPadded(bnParam(key.get(), OSSL_PKEY_PARAM_PRIV_KEY).get(), size));
-      break;
-    }
-    case Kind::kEd25519: {
-      Bytes x(32);
-      size_t len = x.size();
-      if (EVP_PKEY_get_raw_public_key(key.get(), x.data(), &len) != 1) operationError("cannot read the key");
-      members.push_back(std::move(x));
-      if (isPrivate) {
-        Bytes d(32);
-        len = d.size();
-        if (EVP_PKEY_get_raw_private_key(key.get(), d.data(), &len) != 1) operationError("cannot read the key");
-        members.push_back(std::move(d));
-      }
-      break;
-    }
-    case Kind::kRsa: {
-      const char* names[] = {
-          OSSL_PKEY_PARAM_RSA_N,         OSSL_PKEY_PARAM_RSA_E,         OSSL_PKEY_PARAM_RSA_D,
-          OSSL_PKEY_PARAM_RSA_FACTOR1,   OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
-          OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
-      };
-      for (size_t i = 0; i < (isPrivate ? 8u : 2u); i++) members.push_back(bnBytes(bnParam(key.get(), names[i]).get()));
-      break;
-    }
+void exportKey(Args& args) {
+  std::string format = args.string(0);
+  StoredKey stored = parseStored(args.bytes(1));
+  if (format == "spki") return returnBytes(args, encodePublic(loadStored(stored).get()));
+  if (format == "pkcs8") {
+    if (!stored.isPrivate) operationError("not a private key");
+    return returnBytes(args, encodePrivate(loadStored(stored).get())->view());
   }
+  // raw and jwk: the stored components, reshaped.
+  std::vector<View> members;
+  switch (stored.kind) {
+    case Kind::kEc: {
+      View point = stored.parts[1];  // 0x04 || x || y
+      size_t half = (point.size() - 1) / 2;
+      if (format == "raw") return returnBytes(args, point);
+      members = {point.subspan(1, half), point.subspan(1 + half, half)};
+      if (stored.isPrivate) members.push_back(stored.parts[2]);
+      break;
+    }
+    case Kind::kEd25519:
+      if (format == "raw") return returnBytes(args, stored.parts[0]);
+      members = stored.parts;
+      break;
+    case Kind::kRsa:
+      if (format == "raw") notSupported("RSA keys have no raw format");
+      members = stored.parts;
+      break;
+  }
+  if (format != "jwk") throwTypeError("unknown key format");
   v8::Isolate* isolate = args.isolate();
   std::vector<v8::Local<v8::Value>> out;
-  for (Bytes& m : members) {
-    out.push_back(toArrayBuffer(isolate, m));
-    OPENSSL_cleanse(m.data(), m.size());
-  }
+  for (View m : members) out.push_back(toArrayBuffer(isolate, m));
   args.returnValue(v8::Array::New(isolate, out.data(), out.size()));
 }
 
@@ -823,10 +950,10 @@ void sign(Args& args) {
   std::string algorithm = args.string(0);
   std::string hashName = args.string(1);
   uint32_t saltLength = args.uint32(4);
-  View der = args.bytes(2);
+  View stored = args.bytes(2);
   View data = args.bytes(3);
   const EVP_MD* md = algorithm == "Ed25519" ? nullptr : hashOf(hashName).md;
-  PkeyPtr key = storedPrivate(der);
+  PkeyPtr key = loadKey(stored, true);
   MdCtxPtr mctx(EVP_MD_CTX_new());
   EVP_PKEY_CTX* pctx = nullptr;  // owned by mctx
   if (!mctx || EVP_DigestSignInit(mctx.get(), &pctx, md, nullptr, key.get()) != 1) operationError("cannot sign");
@@ -844,11 +971,11 @@ void verify(Args& args) {
   std::string algorithm = args.string(0);
   std::string hashName = args.string(1);
   uint32_t saltLength = args.uint32(5);
-  View der = args.bytes(2);
+  View stored = args.bytes(2);
   View signature = args.bytes(3);
   View data = args.bytes(4);
   const EVP_MD* md = algorithm == "Ed25519" ? nullptr : hashOf(hashName).md;
-  PkeyPtr key = storedPublic(der);
+  PkeyPtr key = loadKey(stored, false);
   std::optional<Bytes> converted;
   if (algorithm == "ECDSA") {
     converted = p1363ToDer(signature, coordinateBytes(key.get()));
@@ -867,10 +994,10 @@ void verify(Args& args) {
 void rsaOaep(Args& args) {
   bool encrypt = args.boolean(0);
   const EVP_MD* md = hashOf(args.string(1)).md;
-  View der = args.bytes(2);
+  View stored = args.bytes(2);
   View label = args.bytes(3);
   View data = args.bytes(4);
-  PkeyPtr key = encrypt ? storedPublic(der) : storedPrivate(der);
+  PkeyPtr key = loadKey(stored, !encrypt);
   PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
   if (!ctx || (encrypt ? EVP_PKEY_encrypt_init(ctx.get()) : EVP_PKEY_decrypt_init(ctx.get())) != 1 ||
       EVP_PKEY_CTX_set_rsa_padding(ctx.get(), RSA_PKCS1_OAEP_PADDING) != 1 ||
@@ -897,10 +1024,8 @@ void rsaOaep(Args& args) {
 }
 
 void ecdh(Args& args) {
-  View privateDer = args.bytes(0);
-  View publicDer = args.bytes(1);
-  PkeyPtr key = storedPrivate(privateDer);
-  PkeyPtr peer = storedPublic(publicDer);
+  PkeyPtr key = loadKey(args.bytes(0), true);
+  PkeyPtr peer = loadKey(args.bytes(1), false);
   PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_pkey(nullptr, key.get(), nullptr));
   size_t len = 0;
   if (!ctx || EVP_PKEY_derive_init(ctx.get()) != 1 || EVP_PKEY_derive_set_peer(ctx.get(), peer.get()) != 1 ||

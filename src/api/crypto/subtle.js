@@ -344,8 +344,6 @@
   };
 
   // The supported algorithms: operation → algorithm name → its parameter dictionary.
-  const rsaNames = ['RSASSA-PKCS1-v1_5', 'RSA-PSS', 'RSA-OAEP'];
-  const aesNames = ['AES-CTR', 'AES-CBC', 'AES-GCM', 'AES-KW'];
   const cipherParams = { 'RSA-OAEP': 'RsaOaepParams', 'AES-CTR': 'AesCtrParams', 'AES-CBC': 'AesCbcParams',
     'AES-GCM': 'AesGcmParams' };
   const signParams = { 'RSASSA-PKCS1-v1_5': 'Algorithm', 'RSA-PSS': 'RsaPssParams', ECDSA: 'EcdsaParams',

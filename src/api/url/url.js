@@ -1738,6 +1738,15 @@
   function urlRecordOfSafe(u) {
     try { return urlRecordOf(u); } catch { return null; }
   }
+  // The basic URL parser with a state override (URLPattern canonicalizes pattern pieces this way): parses `input`
+  // into `record`, a URLRecord it modifies, starting in `state`: 'hostname', 'port', 'path start', 'opaque path',
+  // 'query' or 'fragment'. → record, or null on failure.
+  const OVERRIDE_STATES = {
+    __proto__: null, hostname: HOSTNAME, port: PORT, 'path start': PATH_START, 'opaque path': OPAQUE_PATH,
+    query: QUERY, fragment: FRAGMENT,
+  };
+  internal.parseURLWithStateOverride = (input, record, state) =>
+    basicParse(toUSVString(input), null, record, OVERRIDE_STATES[state]);
   internal.serializeURL = (record, excludeFragment = false) => serializeURL(record, excludeFragment);
   internal.serializeURLOrigin = (record) => serializeOrigin(record);
   internal.urlFromRecord = (record) => urlFromRecord(record.clone());

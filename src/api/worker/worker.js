@@ -92,7 +92,17 @@
     try {
       parts = internal.responseParts(response);
     } catch (e) {
-      native.fetchDone(id, undefined, new TypeError('The handler did not return a Response: ' + describe(response)));
+      const why = internal.isResponse(response) ? e.message : 'The handler did not return a Response: ' + describe(response);
+      native.fetchDone(id, undefined, new TypeError(why));
+      return;
+    }
+    const body = parts.body;
+    if (body !== null && typeof body === 'object' && !ArrayBuffer.isView(body)) {
+      // A ReadableStream body: read it to the end, then send.
+      apply(promiseThen, internal.readAllBytes(body), [(bytes) => {
+        parts.body = bytes;
+        native.fetchDone(id, parts, undefined);
+      }, (e) => failed(id, e)]);
       return;
     }
     native.fetchDone(id, parts, undefined);

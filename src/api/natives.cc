@@ -311,7 +311,7 @@ constexpr engine::bind::NativeFunction kNatives[] = {
     ISLET_NATIVE("cryptoGenerateKeyPair", crypto::generateKeyPair),
     ISLET_NATIVE("cryptoImportKey", crypto::importKey),
     ISLET_NATIVE("cryptoImportJwk", crypto::importJwk),
-    ISLET_NATIVE("cryptoExportJwk", crypto::exportJwk),
+    ISLET_NATIVE("cryptoExportKey", crypto::exportKey),
     ISLET_NATIVE("cryptoSign", crypto::sign),
     ISLET_NATIVE("cryptoVerify", crypto::verify),
     ISLET_NATIVE("cryptoRsaOaep", crypto::rsaOaep),

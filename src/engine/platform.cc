@@ -67,9 +67,11 @@ void initialize(const PlatformOptions& options) {
     v8::V8::SetFlagsFromString(flags, std::strlen(flags));
     // islet never enables V8's Wasm trap handler: memory accesses are bounds-checked in code instead of caught by
     // guard regions, so a memory reserves its maximum (this cap), not 10 GiB of address space.
-    std::string wasmFlags =
-        "--wasm-max-mem-pages=" + std::to_string(std::max<size_t>(1, options.wasmMaxMemoryBytes >> 16));
-    v8::V8::SetFlagsFromString(wasmFlags.data(), wasmFlags.size());
+    if (options.wasmMaxMemoryBytes != 0) {
+      std::string wasmFlags =
+          "--wasm-max-mem-pages=" + std::to_string(std::max<size_t>(1, options.wasmMaxMemoryBytes >> 16));
+      v8::V8::SetFlagsFromString(wasmFlags.data(), wasmFlags.size());
+    }
     auto inner = v8::platform::NewDefaultPlatform(options.workerThreads,
                                                   v8::platform::IdleTaskSupport::kDisabled,
                                                   v8::platform::InProcessStackDumping::kDisabled);

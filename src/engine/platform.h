@@ -28,7 +28,7 @@ struct PlatformOptions {
   int workerThreads = 1;  // V8's background threads (GC, compilation)
   // The largest one Wasm memory may grow to (memory.grow past it returns -1 in the guest). It is also what V8
   // reserves in address space per memory (explicit bounds checks, no guard regions), so it bounds how many Wasm
-  // memories a process holds. Rounded down to whole 64 KiB pages.
+  // memories a process holds. Rounded down to whole 64 KiB pages; 0 leaves V8's own cap (4 GiB).
   size_t wasmMaxMemoryBytes = 128u << 20;
 };
 

@@ -243,11 +243,19 @@ class CliTest(unittest.TestCase):
         self.assertIn('a script name is', self.cli_fails('deploy', project, '--name', 'Bad.Name', token=token))
         self.assertIn('no such file', self.cli_fails('deploy', os.path.join(self.tmp, 'missing'), token=token))
         self.assertIn('expected KEY:VALUE', self.cli_fails('deploy', project, '--var', 'novalue', token=token))
-        # A .wasm file goes up as an application/wasm part: the server names it when it refuses it.
-        self.write(os.path.join(project, 'index.js'), 'export default { fetch() { return new Response("x"); } };\n')
+        # A .wasm file goes up as an application/wasm part: the server names it when it does not compile, and
+        # deploys it when it does.
+        self.write(os.path.join(project, 'index.js'), 'import add from "./add.wasm";\n'
+                   'export default { fetch() { return new Response(String(add instanceof WebAssembly.Module)); } };\n')
         with open(os.path.join(project, 'add.wasm'), 'wb') as f:
             f.write(b'\0asm\1\0\0\0\1')  # a truncated section: not a valid module
-        self.assertIn('add.wasm', self.cli_fails('deploy', project, '--name', 'custom', token=token))
+        err = self.cli_fails('deploy', project, '--name', 'custom', token=token)
+        self.assertIn('add.wasm', err)
+        self.assertIn('CompileError', err)
+        with open(os.path.join(project, 'add.wasm'), 'wb') as f:
+            f.write(b'\0asm\1\0\0\0')  # the empty module
+        self.cli('deploy', project, '--name', 'custom', token=token)
+        self.assertEqual(self.get('custom.%s.islet.localhost' % account), (200, 'true'))
 
     def test_connection_errors(self):
         self.assertIn('https is not supported', self.cli_fails('scripts', 'list', api='https://127.0.0.1:1'))

@@ -82,7 +82,7 @@ for (const format of FORMATS) {
     sameBytes(await decompress(format, [await compress(format, [binary])]), binary, 'binary');
   });
 
-  test(`${format}: a large input in many chunks, and its compressed form fed back one small piece at a time`, async () => {
+  test(`${format}: a large input in many chunks, its compressed form fed back in small pieces`, async () => {
     const data = sampleBytes(3 * 1024 * 1024 + 17);
     const packed = await compress(format, split(data, 4093));
     const out = await decompress(format, split(packed, 333));
@@ -280,10 +280,12 @@ test('chunks on shared or detached memory', async () => {
   try {
     shared = new WebAssembly.Memory({ initial: 1, maximum: 1, shared: true }).buffer;
   } catch {}
-  if (shared !== null) {
+  // (V8 10.2 without SharedArrayBuffer gives shared Wasm memory a plain ArrayBuffer, which is fine.)
+  if (shared !== null && Object.prototype.toString.call(shared) === '[object SharedArrayBuffer]') {
     const s = new CompressionStream('gzip');
     const read = s.readable.getReader().read();
-    await assert.rejects(s.writable.getWriter().write(new Uint8Array(shared, 0, 4)), TypeError, 'a view on shared memory');
+    const write = s.writable.getWriter().write(new Uint8Array(shared, 0, 4));
+    await assert.rejects(write, TypeError, 'a view on shared memory');
     await assert.rejects(read, TypeError);
   }
   // A detached buffer is an empty chunk.

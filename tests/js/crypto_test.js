@@ -410,6 +410,7 @@ test('ECDSA: RFC 6979 A.2.5 signature verifies (raw, spki and jwk public keys)',
   assert.equal(await subtle.verify(sha256, jwk, hex(p256.sig).subarray(1), utf8('sample')), false, 'short signature');
   const compressed = await subtle.importKey('raw', hex('03' + p256.x), ecdsa, true, ['verify']);
   assertHex(await subtle.exportKey('raw', compressed), '04' + p256.x + p256.y, 'compressed points are accepted');
+  assertHex(await subtle.exportKey('spki', compressed), p256Spki, 'and exported uncompressed');
 
   // The private key signs (randomized k) signatures the public key accepts.
   const priv = await subtle.importKey('jwk', { kty: 'EC', crv: 'P-256', d: b64url(hex(p256.d)), x: b64url(hex(p256.x)),

@@ -91,7 +91,8 @@ function expectedPatternString(entry, component) {
       }
       const pattern = new URLPattern(...entry.pattern);
       for (const component of COMPONENTS) {
-        assert.equal(pattern[component], expectedPatternString(entry, component), `compiled pattern property '${component}'`);
+        assert.equal(pattern[component], expectedPatternString(entry, component),
+          `compiled pattern property '${component}'`);
       }
       const inputs = entry.inputs || [];
       if (entry.expected_match === 'error') {
@@ -126,7 +127,10 @@ function expectedPatternString(entry, component) {
           }
         }
         const groups = {};
-        for (const key of Object.keys(expected.groups)) groups[key] = expected.groups[key] === null ? undefined : expected.groups[key];
+        // JSON has no undefined: null stands for it.
+        for (const key of Object.keys(expected.groups)) {
+          groups[key] = expected.groups[key] === null ? undefined : expected.groups[key];
+        }
         assert.deepEqual(result[component], { input: expected.input, groups }, `exec() result for ${component}`);
       }
     });

@@ -189,9 +189,16 @@ void checkKind(EVP_PKEY* key, Kind kind, const std::string& curve) {
     case Kind::kEd25519:
       if (EVP_PKEY_get_base_id(key) != EVP_PKEY_ED25519) dataError("the key is not an Ed25519 key");
       return;
-    case Kind::kRsa:
+    case Kind::kRsa: {
       if (EVP_PKEY_get_base_id(key) != EVP_PKEY_RSA) dataError("the key is not an RSA key");
+      BIGNUM* third = nullptr;  // a stored key holds two primes
+      if (EVP_PKEY_get_bn_param(key, OSSL_PKEY_PARAM_RSA_FACTOR3, &third) == 1) {
+        BN_clear_free(third);
+        notSupported("multi-prime RSA keys are not supported");
+      }
+      ERR_clear_error();
       return;
+    }
   }
 }
 
@@ -245,6 +252,7 @@ PkeyPtr ecPublicFromPoint(const std::string& curve, View point) {
   return fromParams("EC", EVP_PKEY_PUBLIC_KEY, params);
 }
 
+// The RSA components a stored key and a JWK hold, in JWK order: n, e, d, p, q, dp, dq, qi.
 const char* const kRsaParams[] = {
     OSSL_PKEY_PARAM_RSA_N,         OSSL_PKEY_PARAM_RSA_E,         OSSL_PKEY_PARAM_RSA_D,
     OSSL_PKEY_PARAM_RSA_FACTOR1,   OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
@@ -879,11 +887,6 @@ void importJwk(Args& args) {
       break;
     }
     case Kind::kRsa: {
-      static const char* const kNames[] = {
-          OSSL_PKEY_PARAM_RSA_N,         OSSL_PKEY_PARAM_RSA_E,         OSSL_PKEY_PARAM_RSA_D,
-          OSSL_PKEY_PARAM_RSA_FACTOR1,   OSSL_PKEY_PARAM_RSA_FACTOR2,   OSSL_PKEY_PARAM_RSA_EXPONENT1,
-          OSSL_PKEY_PARAM_RSA_EXPONENT2, OSSL_PKEY_PARAM_RSA_COEFFICIENT1,
-      };
       required(0);
       required(1);
       isPrivate = field(2).has_value();
@@ -895,7 +898,7 @@ void importJwk(Args& args) {
         View bytes = required(i);
         if (bytes.empty()) dataError("an empty RSA JWK member");
         numbers.emplace_back(BN_bin2bn(bytes.data(), static_cast<int>(bytes.size()), nullptr));
-        if (!numbers.back() || OSSL_PARAM_BLD_push_BN(bld.get(), kNames[i], numbers.back().get()) != 1) {
+        if (!numbers.back() || OSSL_PARAM_BLD_push_BN(bld.get(), kRsaParams[i], numbers.back().get()) != 1) {
           throw std::bad_alloc();
         }
       }

@@ -1,9 +1,11 @@
 // The native half of crypto.subtle (WebCrypto), on OpenSSL 3's EVP interfaces.
 //
 // These functions keep no state. Key material is owned by the JS half: each CryptoKey holds its bytes in a private
-// Uint8Array that worker code cannot reach — the raw secret for HMAC/AES/PBKDF2/HKDF keys, DER for asymmetric keys
-// (SubjectPublicKeyInfo for a public key, PKCS #8 PrivateKeyInfo for a private one) — and passes them here for each
-// operation, which parses them again. The garbage collector frees a key's bytes with its CryptoKey.
+// Uint8Array that worker code cannot reach and passes them here for each operation; the garbage collector frees them
+// with the CryptoKey. For HMAC/AES/PBKDF2/HKDF keys the bytes are the raw secret. For EC, Ed25519 and RSA keys they
+// are a "stored key": this file's own encoding of the key's components (see crypto.cc), made by generateKeyPair,
+// importKey and importJwk, from which each operation rebuilds the EVP_PKEY (EVP_PKEY_fromdata: microseconds, where
+// re-parsing DER through OpenSSL 3's decoders would cost hundreds of them). The JS half never looks inside one.
 //
 // Errors: a failure the spec gives a DOMException name throws a plain JS Error whose message starts with that name
 // ("OperationError: ...", "DataError: ...", "NotSupportedError: ..."); the JS half turns it into the DOMException.
@@ -40,27 +42,30 @@ void hkdf(engine::bind::Args& args);
 
 // Asymmetric keys. `kind` is "EC", "Ed25519" or "RSA"; `curve` is "P-256" or "P-384".
 //
-// generateKeyPair("EC", curve) / ("Ed25519") / ("RSA", modulusBits, publicExponentBytes) → [spki, pkcs8].
+// generateKeyPair("EC", curve) / ("Ed25519") / ("RSA", modulusBits, publicExponentBytes) → [public, private] stored
+// keys.
 void generateKeyPair(engine::bind::Args& args);
 // importKey(kind, format, data, curve) with format "raw" (EC and Ed25519 public keys), "spki" or "pkcs8";
 // importJwk(kind, curve, fields) with the decoded JWK members in order — EC [x, y, d?], Ed25519 [x, d?],
 // RSA [n, e, d?, p?, q?, dp?, dq?, qi?] (undefined when absent).
-// Both → [isPrivate, der] (the canonical SPKI or PKCS #8 encoding), and for RSA also modulusBits and the public
-// exponent: [isPrivate, der, modulusBits, publicExponent]. Malformed data, a key of another type or curve: DataError.
+// Both → [isPrivate, storedKey], and for RSA also modulusBits and the public exponent: [isPrivate, storedKey,
+// modulusBits, publicExponent]. Malformed data, a key of another type or curve, an EC point off the curve or an EC
+// private key that does not match its public key: DataError.
 void importKey(engine::bind::Args& args);
 void importJwk(engine::bind::Args& args);
-// exportJwk(kind, der, isPrivate) → the JWK members as byte strings, in importJwk's order (private members only for a
-// private key; EC coordinates and private scalars padded to the field size, RSA integers minimal).
-void exportJwk(engine::bind::Args& args);
+// exportKey(format, storedKey): "spki" (of any key), "pkcs8" (of a private key), "raw" (an EC point, uncompressed, or
+// an Ed25519 public key) → ArrayBuffer; "jwk" → the JWK members as ArrayBuffers, in importJwk's order (private ones
+// only for a private key; EC coordinates and scalars padded to the field size, RSA integers minimal).
+void exportKey(engine::bind::Args& args);
 
-// sign(algorithm, hash, pkcs8, data, saltLength) → signature; verify(algorithm, hash, spki, signature, data,
-// saltLength) → boolean. algorithm: "ECDSA" (IEEE P1363 r||s signatures), "Ed25519", "RSASSA-PKCS1-v1_5",
+// sign(algorithm, hash, privateKey, data, saltLength) → signature; verify(algorithm, hash, publicKey, signature, data,
+// saltLength) → boolean (keys are stored keys). algorithm: "ECDSA" (IEEE P1363 r||s signatures), "Ed25519", "RSASSA-PKCS1-v1_5",
 // "RSA-PSS" (saltLength used only here). hash is ignored for Ed25519.
 void sign(engine::bind::Args& args);
 void verify(engine::bind::Args& args);
-// rsaOaep(encrypt, hash, der, label, data): der is the SPKI to encrypt, the PKCS #8 to decrypt.
+// rsaOaep(encrypt, hash, storedKey, label, data): a public key to encrypt, a private one to decrypt.
 void rsaOaep(engine::bind::Args& args);
-// ecdh(pkcs8, spki) → the shared secret (the x coordinate, field-size bytes).
+// ecdh(privateKey, publicKey) → the shared secret (the x coordinate, field-size bytes).
 void ecdh(engine::bind::Args& args);
 
 }  // namespace islet::api::crypto

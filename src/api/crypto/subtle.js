@@ -37,11 +37,12 @@
   const isObject = (v) => v !== null && (typeof v === 'object' || typeof v === 'function');
   const lengthOf = (u8) => apply(taLength, u8, []);
   const bufferOf = (u8) => apply(taBuffer, u8, []);
+  // The brand check throws for anything else, so callers try isView first.
   const isArrayBuffer = (v) => {
     if (!isObject(v)) return false;
     try { apply(abByteLength, v, []); return true; } catch { return false; }
   };
-  const isBufferSource = (v) => isArrayBuffer(v) || (isObject(v) && isView(v));
+  const isBufferSource = (v) => (isObject(v) && isView(v)) || isArrayBuffer(v);
   const EMPTY = new Uint8Array(0);
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -440,8 +441,8 @@
   //
   // Everything about a key is in its record, a null-prototype object in a private field: type, extractable, name,
   // hash / length / namedCurve / modulusLength (what the algorithm needs), usages (a list) and usageSet, material
-  // (a Uint8Array: the raw secret, or the SPKI / PKCS #8 DER), and the cached `algorithm` and `usages` objects
-  // the getters return.
+  // (a Uint8Array: the raw secret, or crypto.cc's encoding of an asymmetric key's components), and the cached
+  // `algorithm` and `usages` objects the getters return.
 
   let recordOf;
 
@@ -672,7 +673,8 @@
 
   // ---- Asymmetric keys: shared import and export
 
-  // Imports spki / pkcs8 / raw (EC, Ed25519) through the natives: → { isPrivate, der, modulusLength, exponent }.
+  // Imports spki / pkcs8 / raw (EC, Ed25519) through the natives: → { isPrivate, material, modulusLength,
+  // exponent }. The material is the natives' own encoding of the key (crypto.cc); this file never looks inside.
   function importAsymmetric(kind, format, data, curve) {
     const result = run(() => native.cryptoImportKey(kind, format, data, curve));
     return imported(result);
@@ -684,7 +686,7 @@
   const imported = (result) => ({
     __proto__: null,
     isPrivate: result[0],
-    der: new Uint8Array(result[1]),
+    material: new Uint8Array(result[1]),
     modulusLength: result[2],
     exponent: result[3] === undefined ? undefined : new Uint8Array(result[3]),
   });
@@ -696,25 +698,22 @@
     return jwk.d !== undefined ? allowed.private : allowed.public;
   }
 
-  // Exports spki / pkcs8 as stored; the other formats are the algorithm's.
-  function exportDer(format, r) {
-    if (format === 'spki') {
-      requireType(r, 'public');
-      return copyOut(r.material);
-    }
-    requireType(r, 'private');
-    return copyOut(r.material);
+  // Exports spki / pkcs8 / raw (→ ArrayBuffer) or jwk (→ the members as ArrayBuffers, in cryptoImportJwk's order).
+  function exportAsymmetric(format, r) {
+    if (format === 'spki' || format === 'raw') requireType(r, 'public');
+    if (format === 'pkcs8') requireType(r, 'private');
+    return run(() => native.cryptoExportKey(format, r.material));
   }
 
   function generatePair(kind, a, b) {
     const pair = run(() => native.cryptoGenerateKeyPair(kind, a, b));
-    return { __proto__: null, spki: new Uint8Array(pair[0]), pkcs8: new Uint8Array(pair[1]) };
+    return { __proto__: null, publicKey: new Uint8Array(pair[0]), privateKey: new Uint8Array(pair[1]) };
   }
 
   function keyPair(pair, fields, extractable, usages, allowed) {
     return {
-      publicKey: createKey('public', true, intersect(usages, allowed.public), fields, pair.spki),
-      privateKey: createKey('private', extractable, intersect(usages, allowed.private), fields, pair.pkcs8),
+      publicKey: createKey('public', true, intersect(usages, allowed.public), fields, pair.publicKey),
+      privateKey: createKey('private', extractable, intersect(usages, allowed.private), fields, pair.privateKey),
     };
   }
   function allUsages(allowed) {
@@ -785,13 +784,12 @@
           throw notSupported(`${name} keys cannot be imported as '${format}'`);
         }
         const fields = { name, hash: alg.hash.name, modulusLength: key.modulusLength, publicExponent: key.exponent };
-        return createKey(key.isPrivate ? 'private' : 'public', extractable, usages, fields, key.der);
+        return createKey(key.isPrivate ? 'private' : 'public', extractable, usages, fields, key.material);
       },
       exportKey(format, r) {
-        if (format === 'spki' || format === 'pkcs8') return exportDer(format, r);
+        if (format === 'spki' || format === 'pkcs8') return exportAsymmetric(format, r);
         if (format !== 'jwk') throw notSupported(`${name} keys cannot be exported as '${format}'`);
-        const isPrivate = r.type === 'private';
-        const members = run(() => native.cryptoExportJwk('RSA', r.material, isPrivate));
+        const members = exportAsymmetric(format, r);
         const jwk = { kty: 'RSA' };
         for (let i = 0; i < members.length; i++) jwk[rsaJwkMembers[i]] = base64url(new Uint8Array(members[i]));
         jwk.alg = rsaJwkAlg[name](r.hash);
@@ -871,25 +869,17 @@
           throw notSupported(`${name} keys cannot be imported as '${format}'`);
         }
         return createKey(key.isPrivate ? 'private' : 'public', extractable, usages, { name, namedCurve: curve },
-          key.der);
+          key.material);
       },
       exportKey(format, r) {
-        if (format === 'spki' || format === 'pkcs8') return exportDer(format, r);
-        if (format !== 'jwk' && format !== 'raw') throw notSupported(`${name} keys cannot be exported as '${format}'`);
-        if (format === 'raw') requireType(r, 'public');
-        const isPrivate = r.type === 'private';
-        const members = run(() => native.cryptoExportJwk('EC', r.material, isPrivate));
-        const x = new Uint8Array(members[0]), y = new Uint8Array(members[1]);
-        if (format === 'raw') {
-          const n = lengthOf(x);
-          const point = new Uint8Array(1 + 2 * n);
-          point[0] = 4;
-          apply(taSet, point, [x, 1]);
-          apply(taSet, point, [y, 1 + n]);
-          return bufferOf(point);
+        if (format !== 'jwk') {
+          if (format === 'spki' || format === 'pkcs8' || format === 'raw') return exportAsymmetric(format, r);
+          throw notSupported(`${name} keys cannot be exported as '${format}'`);
         }
-        const jwk = { kty: 'EC', crv: r.namedCurve, x: base64url(x), y: base64url(y) };
-        if (isPrivate) jwk.d = base64url(new Uint8Array(members[2]));
+        const members = exportAsymmetric(format, r);
+        const jwk = { kty: 'EC', crv: r.namedCurve, x: base64url(new Uint8Array(members[0])),
+          y: base64url(new Uint8Array(members[1])) };
+        if (r.type === 'private') jwk.d = base64url(new Uint8Array(members[2]));
         return jwkCommon(r, jwk);
       },
       ...operations,
@@ -956,17 +946,16 @@
         } else {
           throw notSupported(`${name} keys cannot be imported as '${format}'`);
         }
-        return createKey(key.isPrivate ? 'private' : 'public', extractable, usages, fieldsOf(), key.der);
+        return createKey(key.isPrivate ? 'private' : 'public', extractable, usages, fieldsOf(), key.material);
       },
       exportKey(format, r) {
-        if (format === 'spki' || format === 'pkcs8') return exportDer(format, r);
-        if (format !== 'jwk' && format !== 'raw') throw notSupported(`${name} keys cannot be exported as '${format}'`);
-        if (format === 'raw') requireType(r, 'public');
-        const isPrivate = r.type === 'private';
-        const members = run(() => native.cryptoExportJwk('Ed25519', r.material, isPrivate));
-        if (format === 'raw') return members[0];
+        if (format !== 'jwk') {
+          if (format === 'spki' || format === 'pkcs8' || format === 'raw') return exportAsymmetric(format, r);
+          throw notSupported(`${name} keys cannot be exported as '${format}'`);
+        }
+        const members = exportAsymmetric(format, r);
         const jwk = { kty: 'OKP', crv: 'Ed25519', x: base64url(new Uint8Array(members[0])) };
-        if (isPrivate) jwk.d = base64url(new Uint8Array(members[1]));
+        if (r.type === 'private') jwk.d = base64url(new Uint8Array(members[1]));
         jwk.alg = isNode ? 'EdDSA' : 'Ed25519';
         return jwkCommon(r, jwk);
       },

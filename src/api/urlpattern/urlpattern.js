@@ -226,7 +226,8 @@
   const P_FIXED = 3, P_REGEXP = 2, P_SEGMENT_WILDCARD = 1, P_FULL_WILDCARD = 0;   // numbered for compareComponent
   const M_ZERO_OR_MORE = 0, M_OPTIONAL = 1, M_ONE_OR_MORE = 2, M_NONE = 3;         // likewise
 
-  const modifierToString = (m) => (m === M_ZERO_OR_MORE ? '*' : m === M_OPTIONAL ? '?' : m === M_ONE_OR_MORE ? '+' : '');
+  const modifierToString = (m) =>
+    (m === M_ZERO_OR_MORE ? '*' : m === M_OPTIONAL ? '?' : m === M_ONE_OR_MORE ? '+' : '');
 
   // options: { delimiter, prefix, ignoreCase } (delimiter and prefix are one ASCII code point or '').
   const DEFAULT_OPTIONS = { delimiter: '', prefix: '', ignoreCase: false };
@@ -1015,7 +1016,8 @@
   // ---------------------------------------------------------------------------------------------------------
   // WebIDL conversions
 
-  const INIT_MEMBERS = ['baseURL', 'hash', 'hostname', 'password', 'pathname', 'port', 'protocol', 'search', 'username'];
+  const INIT_MEMBERS =
+    ['baseURL', 'hash', 'hostname', 'password', 'pathname', 'port', 'protocol', 'search', 'username'];
   const isObjectLike = (v) => (typeof v === 'object' && v !== null) || typeof v === 'function';
 
   // A URLPatternInit dictionary: the members present, as USVStrings.

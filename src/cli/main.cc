@@ -139,7 +139,7 @@ Result<std::pair<std::string, uint16_t>> splitHostPort(const std::string& s, uin
 
 int serve(const engine::Engine& engine, const std::string& dataDir, const std::string& listen, const std::string& api,
           int threads, const std::string& baseDomain, const CommonLimits& limits, size_t memoryBudget,
-          std::chrono::seconds idleTimeout, bool allowPrivateSubrequests) {
+          std::chrono::seconds idleTimeout, bool allowPrivateSubrequests, bool metering) {
   std::error_code ec;
   fs::create_directories(dataDir, ec);
   if (ec) {
@@ -168,6 +168,7 @@ int serve(const engine::Engine& engine, const std::string& dataDir, const std::s
   options.memoryBudgetBytes = memoryBudget;
   options.idleTimeout = idleTimeout;
   options.client.allowPrivateAddresses = allowPrivateSubrequests;
+  options.metering = metering;
   server::PlatformServer server(engine, stores->control, stores->kv, stores->usage, options);
   std::string tokenFile = (fs::path(dataDir) / "admin-token").string();
   bool created = false;
@@ -281,6 +282,8 @@ int main(int argc, char** argv) {
   bool allowPrivateSubrequests = false;
   serveCmd->add_flag("--allow-private-subrequests", allowPrivateSubrequests,
                      "let fetch() reach loopback and private addresses (off: workers cannot reach your internal network)");
+  std::string metering = "on";
+  serveCmd->add_option("--metering", metering, "on, or off to measure its cost")->check(CLI::IsMember({"on", "off"}));
   size_t memoryBudgetMb = 0;
   int idleTimeoutSec = 300;
   serveCmd->add_option("--memory-budget", memoryBudgetMb, "MB all loaded workers may use (default: a quarter of RAM)");
@@ -320,7 +323,8 @@ int main(int argc, char** argv) {
   if (*serveCmd) {
     if (memoryBudgetMb == 0) memoryBudgetMb = static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE) / 4 >> 20;
     return cli::serve(engine, dataDir, serveListen, serveApi, serveThreads, baseDomain, serveLimits,
-                      memoryBudgetMb << 20, std::chrono::seconds(idleTimeoutSec), allowPrivateSubrequests);
+                      memoryBudgetMb << 20, std::chrono::seconds(idleTimeoutSec), allowPrivateSubrequests,
+                      metering == "on");
   }
   if (*testCmd) return cli::test(engine, testFiles, harness, shared, testLimits);
   return 2;

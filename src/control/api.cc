@@ -828,8 +828,10 @@ net::Response ManagementApi::tails(Call& call, const std::string& accountId, con
     return ok(list);
   }
   if (p.size() == 7 && method == "DELETE") {
+    // A tail also ends when its connection closes, and wrangler deletes it right after closing: a tail that is
+    // gone already counts as deleted.
     Status s = options_.tails->remove(accountId, scriptName, p[6]);
-    if (!s.isOk()) return fromStatus(s);
+    if (!s.isOk() && s.code() != StatusCode::kNotFound) return fromStatus(s);
     return ok(nullptr);
   }
   return fail(405, kCodeBadRequest, "method not allowed");

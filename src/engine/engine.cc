@@ -157,7 +157,7 @@ Result<std::string> Engine::buildSnapshot(const ApiDefinition& api) {
     if (index != kInternalDataIndex) return Status::internal("unexpected snapshot data index");
     creator.SetDefaultContext(context);
   }
-  v8::StartupData blob = creator.CreateBlob(v8::SnapshotCreator::FunctionCodeHandling::kKeep);
+  v8::StartupData blob = creator.CreateBlob(v8::SnapshotCreator::FunctionCodeHandling::kClear);
   if (blob.data == nullptr) return Status::internal("V8 could not create the snapshot");
   std::string out(blob.data, blob.raw_size);
   delete[] blob.data;
@@ -186,6 +186,7 @@ Result<std::unique_ptr<Isolate>> Engine::newIsolate(Host* host, const IsolateOpt
   params.external_references = externalReferences_.data();
   params.array_buffer_allocator = self->allocator_.get();
   params.constraints.ConfigureDefaultsFromHeapSize(0, options.heapLimitBytes);
+
   v8::Isolate* isolate = v8::Isolate::New(params);
   if (isolate == nullptr) return Status::internal("V8 could not create an isolate");
   self->isolate_ = isolate;
@@ -214,6 +215,8 @@ Isolate::~Isolate() {
   context_.Reset();
   isolate_->Dispose();
 }
+
+void Isolate::setHost(Host* host) { isolate_->SetData(kHostSlot, host); }
 
 size_t Isolate::memoryUsage() const {
   v8::HeapStatistics stats;

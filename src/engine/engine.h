@@ -81,6 +81,8 @@ class Isolate {
   v8::Local<v8::Object> internal() const { return internal_.Get(isolate_); }
   // internal[name] as a function, or an empty handle.
   v8::Local<v8::Function> internalFunction(std::string_view name) const;
+  // Hands the isolate to a new host (an isolate taken from a warm pool); called on its thread before use.
+  void setHost(Host* host);
   // True once the isolate hit its heap limit: its worker must be discarded.
   bool heapLimitReached() const { return heapLimitReached_; }
   // Bytes this isolate holds: V8's heap (committed) plus ArrayBuffer backing stores and Wasm memories.

@@ -5,6 +5,7 @@
 
 #include <chrono>
 #include <algorithm>
+#include <cstdlib>
 #include <cstring>
 #include <string>
 #include <mutex>
@@ -65,6 +66,7 @@ void initialize(const PlatformOptions& options) {
         "--no-harmony-sharedarraybuffer --no-experimental-wasm-threads "
         "--disallow-code-generation-from-strings";
     v8::V8::SetFlagsFromString(flags, std::strlen(flags));
+    if (const char* extra = std::getenv("ISLET_V8_FLAGS")) v8::V8::SetFlagsFromString(extra, std::strlen(extra));
     // islet never enables V8's Wasm trap handler: memory accesses are bounds-checked in code instead of caught by
     // guard regions, so a memory reserves its maximum (this cap), not 10 GiB of address space.
     if (options.wasmMaxMemoryBytes != 0) {

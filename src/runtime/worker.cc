@@ -116,6 +116,41 @@ Worker::~Worker() {
   isolate_.reset();
 }
 
+IsolatePool::IsolatePool(const engine::Engine& engine, asio::io_context& io, size_t size,
+                         engine::IsolateOptions options)
+    : engine_(engine), io_(io), size_(size), options_(options) {
+  refill();
+}
+
+std::unique_ptr<engine::Isolate> IsolatePool::take() {
+  std::unique_ptr<engine::Isolate> out;
+  if (!isolates_.empty()) {
+    out = std::move(isolates_.back());
+    isolates_.pop_back();
+  }
+  if (!refillScheduled_ && isolates_.size() < size_) {
+    refillScheduled_ = true;
+    // After the requests already queued on this loop: refilling never delays a waiting request.
+    asio::post(io_, [this, alive = alive_] {
+      if (!*alive) return;
+      refillScheduled_ = false;
+      refill();
+    });
+  }
+  return out;
+}
+
+void IsolatePool::refill() {
+  while (isolates_.size() < size_) {
+    auto isolate = engine_.newIsolate(nullptr, options_);
+    if (!isolate.isOk()) {
+      log::warn("cannot pre-warm an isolate: {}", isolate.status().message());
+      return;
+    }
+    isolates_.push_back(std::move(isolate.value()));
+  }
+}
+
 Result<std::unique_ptr<Worker>> Worker::load(const engine::Engine& engine, asio::io_context& io,
                                              std::shared_ptr<const Script> script, Options options) {
   std::unique_ptr<Worker> w(new Worker(io, std::move(script), std::move(options)));
@@ -129,9 +164,15 @@ Status Worker::init(const engine::Engine& engine) {
   engine::IsolateOptions isolateOptions;
   isolateOptions.heapLimitBytes = options_.limits.heapBytes;
   isolateOptions.arrayBufferLimitBytes = options_.limits.heapBytes;
-  auto isolate = engine.newIsolate(this, isolateOptions);
-  if (!isolate.isOk()) return isolate.status();
-  isolate_ = std::move(isolate.value());
+  if (options_.pool && options_.pool->options().heapLimitBytes == isolateOptions.heapLimitBytes) {
+    isolate_ = options_.pool->take();
+    if (isolate_) isolate_->setHost(this);
+  }
+  if (!isolate_) {
+    auto isolate = engine.newIsolate(this, isolateOptions);
+    if (!isolate.isOk()) return isolate.status();
+    isolate_ = std::move(isolate.value());
+  }
   if (options_.metering) options_.metering->workerLoaded();
   v8::Isolate* iso = isolate_->v8();
   iso->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);

@@ -62,6 +62,29 @@ struct WorkerLimits {
 };
 
 
+// A few blank isolates per thread, made from the snapshot while the thread is idle, so a cold start skips the
+// deserialisation. Thread-confined.
+class IsolatePool {
+ public:
+  IsolatePool(const engine::Engine& engine, boost::asio::io_context& io, size_t size, engine::IsolateOptions options);
+  // A blank isolate, or null when the pool is empty; a refill is scheduled either way.
+  std::unique_ptr<engine::Isolate> take();
+  const engine::IsolateOptions& options() const { return options_; }
+
+ private:
+  void refill();
+  const engine::Engine& engine_;
+  boost::asio::io_context& io_;
+  size_t size_;
+  engine::IsolateOptions options_;
+  std::vector<std::unique_ptr<engine::Isolate>> isolates_;
+  bool refillScheduled_ = false;
+  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
+
+ public:
+  ~IsolatePool() { *alive_ = false; }
+};
+
 class Worker final : public engine::Host {
  public:
   struct Options {
@@ -73,6 +96,8 @@ class Worker final : public engine::Host {
     Metering* metering = nullptr;        // where invocations are recorded; null: not metered
     TailHub* tails = nullptr;            // where invocations are published while a tail watches; null: never
     net::HttpClient* http = nullptr;     // this thread's client for fetch(); null: fetch() is refused
+    // Blank isolates made ahead of time from the snapshot (this thread's); load() takes one if it can.
+    class IsolatePool* pool = nullptr;
     // Dispatches a service binding's request to another script of the same account (in-process).
     std::function<void(const std::string& service, net::Request, std::function<void(net::Response)>)> serviceFetch;
   };

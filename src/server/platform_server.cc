@@ -100,6 +100,7 @@ struct PlatformServer::Thread {
   std::vector<std::unique_ptr<runtime::Worker>> retiring;
   std::unique_ptr<asio::steady_timer> evictionTimer;
   std::unique_ptr<net::HttpClient> http;
+  std::unique_ptr<runtime::IsolatePool> pool;
   size_t memory = 0;  // this thread's workers, at the last eviction pass
   std::mt19937_64 rng{std::random_device{}()};
   std::thread thread;
@@ -147,12 +148,22 @@ Status PlatformServer::start(const std::string& adminTokenFile, bool* createdAdm
     Thread* raw = t.get();
     raw->evictionTimer = std::make_unique<asio::steady_timer>(raw->io);
     raw->http = std::make_unique<net::HttpClient>(raw->io, options_.client);
+    if (options_.warmIsolates > 0) {
+      // Made on the loop's own thread: an isolate is only ever used by the thread that created it.
+      asio::post(raw->io, [this, raw] {
+        engine::IsolateOptions isolateOptions;
+        isolateOptions.heapLimitBytes = options_.limits.heapBytes;
+        isolateOptions.arrayBufferLimitBytes = options_.limits.heapBytes;
+        raw->pool = std::make_unique<runtime::IsolatePool>(engine_, raw->io, options_.warmIsolates, isolateOptions);
+      });
+    }
     scheduleEviction(*raw);
     raw->thread = std::thread([raw] {
       auto guard = asio::make_work_guard(raw->io);
       raw->io.run();
       raw->evictionTimer.reset();
       raw->http.reset();
+      raw->pool.reset();
       raw->workers.clear();
       raw->retiring.clear();
     });
@@ -363,6 +374,7 @@ runtime::Worker* PlatformServer::workerFor(Thread& t, const Target& target, cons
   options.metering = &metering_;
   options.tails = &tails_;
   options.http = t.http.get();
+  options.pool = t.pool.get();
   std::string accountId = target.accountId;
   options.serviceFetch = [this, &t, accountId](const std::string& service, net::Request request,
                                                std::function<void(net::Response)> respond) {

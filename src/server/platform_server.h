@@ -43,6 +43,8 @@ struct PlatformOptions {
   runtime::WorkerLimits limits;
   control::Pricing pricing;
   net::ClientOptions client;                    // fetch() subrequests
+  bool metering = true;                         // off only to measure what metering costs
+  size_t warmIsolates = 2;                      // blank isolates kept ready per thread
   size_t memoryBudgetBytes = 4ull << 30;        // all loaded workers together; idle ones are evicted LRU first
   std::chrono::seconds idleTimeout{300};        // a worker unused this long is evicted
 };

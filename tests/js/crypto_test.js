@@ -7,7 +7,8 @@ const toHex = (b) => [...new Uint8Array(b)].map((x) => x.toString(16).padStart(2
 const utf8 = (s) => new TextEncoder().encode(s);
 const range = (from, to) => Uint8Array.from({ length: to - from }, (_, i) => from + i);
 const fill = (n, v) => new Uint8Array(n).fill(v);
-const b64url = (bytes) => btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
+const b64url = (bytes) =>
+  btoa(String.fromCharCode(...bytes)).replace(/\+/g, '-').replace(/\//g, '_').replace(/=+$/, '');
 const fromB64url = (s) => Uint8Array.from(atob(s.replace(/-/g, '+').replace(/_/g, '/')), (c) => c.charCodeAt(0));
 const assertHex = (actual, expected, msg) => assert.equal(toHex(actual), expected.toLowerCase(), msg);
 
@@ -520,12 +521,32 @@ test('ECDH: both sides agree on P-256 and P-384; lengths; deriveKey', async () =
 
 // ---- RSA
 
-// A PKCS #1 v1.5 SHA-256 signature of "islet" made by Node.js 20's WebCrypto with this freshly generated key.
+// Cross-checks: signatures of "islet" made by Node.js 20's WebCrypto with freshly generated keys (PKCS #1 v1.5 and
+// RSA-PSS with saltLength 32, both SHA-256, with one 1024-bit key; ECDSA P-384 with SHA-384).
 const rsaKnown = {
-  n: '0HjyN88Uxg87wKgFieOuhHPbmuokLbZJfYz4BrZgf3A8ksny5sLHfXnwHksfh0EoqDVLsniJoC0PfZCsRJ17LmTGNcUsIy70Li8Fm0Xh7fX0OMNYVt_Tiez-YcpicQQlbAdKb3WljOlRPE7R0LfDcBXwy0i0jkQNcPnWS4njkbs',
+  n: 'wdfIsPL41xPEbtgJSyzlwjGP7PD-gLsxzDqU8_8gWv8iQIp7DqdNEP26e8XpA42oazZ9A3VhjwGSr0TOpNmvyXtq1Svx9-OJtOIrl7kW1Ng2DGl8WgZCwK9rsUxWl02bonHzEsx2_NYu2QlpaXuH42bpR_3F0zgPCrGQ1L8D1o8',
   e: 'AQAB',
-  sig: '38ecc3df97fcd2d7810558e13dd409c3b05b78da18cf60c876d5dc189727436a3f330cb104652f535a3f38702606d5cebd0628111377dec956cf06230766eadbcba4e38045f3123a13d2b37f47097c6c46ee5ab64d3f24522b79852d67c3916d5f36f86975c1bbfb25a07e036fbf13642a935144c31d779ea1dc57f6a52d44ed',
+  pkcs1: 'b604b343f1b30adc036403580887856fdacfcf3bf5dc8f3ad0502fa2713a3e55ebb9dd34c6f35d8331d0ed1fade8b1fc2b55a63a66eccf10249f1d497698cef94b792e98c5ac1a0cdaf9bd9258ae88a985705379489a00791756fb7cd450111523ffd4f16e2665191ebe365a5974b49483cbfe27a499435fee8ee39d5fcc58c6',
+  pss: 'bbec61c74184d730a516dc9eb656521ed2826abd475c84def039c7a5197bbc2ed9058271a9bea8fe723f8639cff3c8e8c571f15ff6c61d729adff8c379a7d484ea868693789dc6f1d403628a2a71b0c7ebf3044da671cfa15091be1d43b37fb405f60cfe0dc37473fded860daa963955edee39bd504a8072f457dba1b85a591e',
 };
+const p384Known = {
+  x: '6qERNygdayOwtazLmAorJGU47-dKU2r_2yAtqcQU601rVhA6QTWAcv0waOpmSoHP',
+  y: 'fC5lMOpLM2TQVvDE-bWBo1oyBoAhpg6zCbrpzmg6b1TEl88K-diqOICJwf9dlXKq',
+  sig: 'a0c0e9a8a779307ad025d15e014a00dfd46032fcf4f39c960a788dd580f747597d72a3792b7c3d9553ca558e7dc6c897311dc0ef24f7e2b962dbc802b921b4007514fd462c5c47db754d0f6a4b4b5d682191400e294cb7e1a433754c6307a22b',
+};
+
+test('cross-check: RSA and P-384 signatures made by another implementation verify', async () => {
+  const pss = await subtle.importKey('jwk', { kty: 'RSA', n: rsaKnown.n, e: rsaKnown.e },
+    { name: 'RSA-PSS', hash: 'SHA-256' }, true, ['verify']);
+  assert.equal(await subtle.verify({ name: 'RSA-PSS', saltLength: 32 }, pss, hex(rsaKnown.pss), utf8('islet')), true);
+  assert.equal(await subtle.verify({ name: 'RSA-PSS', saltLength: 32 }, pss, hex(rsaKnown.pkcs1), utf8('islet')),
+    false, 'a PKCS #1 v1.5 signature is not a PSS one');
+  const p384 = await subtle.importKey('jwk', { kty: 'EC', crv: 'P-384', x: p384Known.x, y: p384Known.y },
+    { name: 'ECDSA', namedCurve: 'P-384' }, true, ['verify']);
+  assert.equal(await subtle.verify({ name: 'ECDSA', hash: 'SHA-384' }, p384, hex(p384Known.sig), utf8('islet')), true);
+  assert.equal(await subtle.verify({ name: 'ECDSA', hash: 'SHA-384' }, p384, hex(p384Known.sig), utf8('islex')),
+    false);
+});
 
 const rsaGen = (name, hash = 'SHA-256', usages = ['sign', 'verify']) => subtle.generateKey(
   { name, modulusLength: 1024, publicExponent: new Uint8Array([1, 0, 1]), hash }, true, usages);
@@ -535,8 +556,8 @@ test('RSASSA-PKCS1-v1_5: a known signature verifies; generated keys round-trip',
     { name: 'RSASSA-PKCS1-v1_5', hash: 'SHA-256' }, true, ['verify']);
   assert.deepEqual(pub.algorithm, { name: 'RSASSA-PKCS1-v1_5', modulusLength: 1024,
     publicExponent: new Uint8Array([1, 0, 1]), hash: { name: 'SHA-256' } });
-  assert.equal(await subtle.verify('RSASSA-PKCS1-v1_5', pub, hex(rsaKnown.sig), utf8('islet')), true);
-  assert.equal(await subtle.verify('RSASSA-PKCS1-v1_5', pub, hex(rsaKnown.sig), utf8('islet!')), false);
+  assert.equal(await subtle.verify('RSASSA-PKCS1-v1_5', pub, hex(rsaKnown.pkcs1), utf8('islet')), true);
+  assert.equal(await subtle.verify('RSASSA-PKCS1-v1_5', pub, hex(rsaKnown.pkcs1), utf8('islet!')), false);
   const pair = await rsaGen('RSASSA-PKCS1-v1_5', 'SHA-384');
   const sig = await subtle.sign('RSASSA-PKCS1-v1_5', pair.privateKey, utf8('hello'));
   assert.equal(sig.byteLength, 128);
@@ -829,56 +850,90 @@ test('SubtleCrypto: the crypto.subtle object', async () => {
   assert.ok(!Object.prototype.hasOwnProperty.call(globalThis, 'cryptoSubtle'));
 });
 
+// Contains `needle` as a contiguous run of bytes.
+const containsBytes = (hay, needle) => {
+  for (let i = 0; i + needle.length <= hay.length; i++) {
+    let k = 0;
+    while (k < needle.length && hay[i + k] === needle[k]) k++;
+    if (k === needle.length) return true;
+  }
+  return false;
+};
+
 test('key material is not observable through builtins a worker replaced', async () => {
-  const secretBytes = fill(16, 0x5a);
-  const key = await subtle.importKey('raw', secretBytes, 'AES-KW', false, ['wrapKey', 'unwrapKey']);
-  const hmacKey = await subtle.importKey('raw', fill(32, 0x5a), { name: 'HMAC', hash: 'SHA-256' }, true, ['sign']);
-  const wrapped = await subtle.wrapKey('raw', hmacKey, key, 'AES-KW');
-  const seen = [];
-  const TypedArrayProto = Object.getPrototypeOf(Uint8Array.prototype);
+  const kek = await subtle.importKey('raw', fill(16, 0x5a), 'AES-KW', false, ['wrapKey', 'unwrapKey']);
+  const hmacKey = await subtle.importKey('raw', fill(32, 0x5b), { name: 'HMAC', hash: 'SHA-256' }, true, ['sign']);
+  const wrappedHmac = await subtle.wrapKey('raw', hmacKey, kek, 'AES-KW');
+  const gcm = await subtle.generateKey({ name: 'AES-GCM', length: 128 }, false, ['wrapKey', 'unwrapKey']);
+  const iv = new Uint8Array(12);
+  const ec = await subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, ['sign']);
+  const ecD = fromB64url((await subtle.exportKey('jwk', ec.privateKey)).d);
+  const wrappedEc = await subtle.wrapKey('pkcs8', ec.privateKey, gcm, { name: 'AES-GCM', iv });
+  const wrappedEcJwk = await subtle.wrapKey('jwk', ec.privateKey, gcm, { name: 'AES-GCM', iv });
+  const secrets = [fill(16, 0x5a), fill(32, 0x5b), ecD];
+
+  // The hooks themselves use only builtins nobody hooks (Set.prototype.add, Reflect.apply).
+  const seen = new Set();
   const saved = [];
   const hook = (obj, name) => {
     const d = Object.getOwnPropertyDescriptor(obj, name);
     saved.push([obj, name, d]);
-    if (d && d.get) {
-      Object.defineProperty(obj, name, { ...d, get() { seen.push(this); return d.get.call(this); } });
-    } else if (d && typeof d.value === 'function') {
+    if (d === undefined) {
+      Object.defineProperty(obj, name, { get() { seen.add(this); return undefined; }, configurable: true });
+    } else if (d.get) {
+      Object.defineProperty(obj, name, { ...d, get() { seen.add(this); return Reflect.apply(d.get, this, []); } });
+    } else if (typeof d.value === 'function') {
       const f = d.value;
-      Object.defineProperty(obj, name, { ...d, value: function (...args) { seen.push(this); return f.apply(this, args); } });
+      const value = function (...args) {
+        seen.add(this);
+        return Reflect.apply(f, this, args);
+      };
+      Object.defineProperty(obj, name, { ...d, value });
     }
   };
+  const TypedArrayProto = Object.getPrototypeOf(Uint8Array.prototype);
   for (const n of ['length', 'byteLength', 'buffer', 'byteOffset', 'slice', 'subarray', 'set', Symbol.iterator]) {
     hook(TypedArrayProto, n);
   }
-  hook(ArrayBuffer.prototype, 'slice');
-  hook(ArrayBuffer.prototype, 'byteLength');
-  hook(Array.prototype, Symbol.iterator);
-  hook(Array.prototype, 'slice');
+  for (const n of ['slice', 'byteLength', 'constructor']) hook(ArrayBuffer.prototype, n);
+  // Index getters catch reads past the end of an array (which go to the prototype).
+  for (const n of [Symbol.iterator, 'slice', 'push', '2', '3', '8']) hook(Array.prototype, n);
   hook(Function.prototype, 'call');
-  Object.defineProperty(Object.prototype, 'k', { get() { seen.push(this); return undefined; }, configurable: true });
-  Object.defineProperty(Object.prototype, 'exportKey', { get() { seen.push(this); return undefined; },
-    configurable: true });
-  let unwrapped;
+  hook(Function.prototype, 'apply');
+  for (const n of ['k', 'd', 'x', 'oth', 'exportKey', 'then']) hook(Object.prototype, n);
+  for (const n of ['charCodeAt', 'slice', 'indexOf']) hook(String.prototype, n);
+  let hmac, ecPkcs8, ecJwk;
   try {
-    unwrapped = await subtle.unwrapKey('raw', wrapped, key, 'AES-KW', { name: 'HMAC', hash: 'SHA-256' }, false,
+    hmac = await subtle.unwrapKey('raw', wrappedHmac, kek, 'AES-KW', { name: 'HMAC', hash: 'SHA-256' }, false,
       ['sign']);
-    await subtle.sign('HMAC', unwrapped, utf8('x'));
-    await subtle.exportKey('raw', unwrapped).catch(() => {});
+    ecPkcs8 = await subtle.unwrapKey('pkcs8', wrappedEc, gcm, { name: 'AES-GCM', iv },
+      { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+    ecJwk = await subtle.unwrapKey('jwk', wrappedEcJwk, gcm, { name: 'AES-GCM', iv },
+      { name: 'ECDSA', namedCurve: 'P-256' }, false, ['sign']);
+    await subtle.sign('HMAC', hmac, utf8('x'));
+    await subtle.sign({ name: 'ECDSA', hash: 'SHA-256' }, ecPkcs8, utf8('x'));
+    await subtle.exportKey('raw', hmac).catch(() => {});
+    await subtle.exportKey('jwk', ecJwk).catch(() => {});
   } finally {
-    delete Object.prototype.k;
-    delete Object.prototype.exportKey;
-    for (const [obj, name, d] of saved.reverse()) Object.defineProperty(obj, name, d);
-  }
-  const leaks = seen.filter((v) => {
-    try {
-      const bytes = v instanceof ArrayBuffer ? new Uint8Array(v) : ArrayBuffer.isView(v) ? new Uint8Array(v.buffer) : null;
-      return bytes !== null && bytes.length >= 16 && bytes.every((b) => b === 0x5a);
-    } catch {
-      return false;
+    for (let i = saved.length - 1; i >= 0; i--) {
+      const entry = saved[i];
+      if (entry[2] === undefined) delete entry[0][entry[1]];
+      else Object.defineProperty(entry[0], entry[1], entry[2]);
     }
-  });
-  assert.equal(leaks.length, 0, 'no key bytes reached a worker hook');
-  assert.equal(unwrapped.extractable, false);
+  }
+  assert.ok(hmac && ecPkcs8 && ecJwk, 'every key unwrapped');
+  assert.ok(seen.size > 0, 'the hooks ran');
+  const leaks = (v, depth = 0) => {
+    if (Array.isArray(v)) return depth < 3 && v.some((e) => leaks(e, depth + 1));
+    let bytes = null;
+    if (v instanceof ArrayBuffer) bytes = new Uint8Array(v);
+    else if (ArrayBuffer.isView(v)) bytes = new Uint8Array(v.buffer);
+    else if (typeof v === 'string' || v instanceof String) bytes = utf8(String(v));
+    else if (v !== null && typeof v === 'object') return depth < 3 && Object.values(v).some((e) => leaks(e, depth + 1));
+    return bytes !== null && secrets.some((s) => containsBytes(bytes, s) ||
+      containsBytes(bytes, utf8(b64url(s))));
+  };
+  assert.equal([...seen].filter((v) => leaks(v)).length, 0, 'no key bytes reached a worker hook');
 });
 
 test('edge cases: empty inputs and keys, an EC PKCS #8 key without its public key', async () => {

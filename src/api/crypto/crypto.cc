@@ -391,8 +391,9 @@ PkeyPtr loadStored(const StoredKey& stored) {
   if (!params) throw std::bad_alloc();
   PkeyCtxPtr ctx(EVP_PKEY_CTX_new_from_name(nullptr, type, nullptr));
   EVP_PKEY* key = nullptr;
+  int selection = stored.isPrivate ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY;
   if (!ctx || EVP_PKEY_fromdata_init(ctx.get()) != 1 ||
-      EVP_PKEY_fromdata(ctx.get(), &key, stored.isPrivate ? EVP_PKEY_KEYPAIR : EVP_PKEY_PUBLIC_KEY, params.get()) != 1) {
+      EVP_PKEY_fromdata(ctx.get(), &key, selection, params.get()) != 1) {
     operationError("cannot load the key");
   }
   return PkeyPtr(key);

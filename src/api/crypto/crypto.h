@@ -58,9 +58,10 @@ void importJwk(engine::bind::Args& args);
 // only for a private key; EC coordinates and scalars padded to the field size, RSA integers minimal).
 void exportKey(engine::bind::Args& args);
 
-// sign(algorithm, hash, privateKey, data, saltLength) → signature; verify(algorithm, hash, publicKey, signature, data,
-// saltLength) → boolean (keys are stored keys). algorithm: "ECDSA" (IEEE P1363 r||s signatures), "Ed25519", "RSASSA-PKCS1-v1_5",
-// "RSA-PSS" (saltLength used only here). hash is ignored for Ed25519.
+// sign(algorithm, hash, privateKey, data, saltLength) → signature;
+// verify(algorithm, hash, publicKey, signature, data, saltLength) → boolean (keys are stored keys).
+// algorithm: "ECDSA" (IEEE P1363 r||s signatures), "Ed25519", "RSASSA-PKCS1-v1_5", "RSA-PSS" (saltLength used only
+// here). hash is ignored for Ed25519.
 void sign(engine::bind::Args& args);
 void verify(engine::bind::Args& args);
 // rsaOaep(encrypt, hash, storedKey, label, data): a public key to encrypt, a private one to decrypt.

@@ -297,7 +297,8 @@
     if (s === undefined) throw dataError(`The JWK member '${member}' is missing`);
     return fromBase64url(s, member);
   }
-  const optionalJwkMember = (jwk, member) => (jwk[member] === undefined ? undefined : fromBase64url(jwk[member], member));
+  const optionalJwkMember = (jwk, member) =>
+    (jwk[member] === undefined ? undefined : fromBase64url(jwk[member], member));
 
   // The bytes of a key unwrapped as 'jwk' → a JsonWebKey (DataError when it is not JSON for an object). The parsed
   // object loses its prototype first, so that reading an absent member cannot reach a worker's Object.prototype.
@@ -683,12 +684,13 @@
     const result = run(() => native.cryptoImportJwk(kind, curve, fields));
     return imported(result);
   }
+  // (Indices past the end would be looked up on a worker's Array.prototype: `length` says which exist.)
   const imported = (result) => ({
     __proto__: null,
     isPrivate: result[0],
     material: new Uint8Array(result[1]),
-    modulusLength: result[2],
-    exponent: result[3] === undefined ? undefined : new Uint8Array(result[3]),
+    modulusLength: result.length > 2 ? result[2] : undefined,
+    exponent: result.length > 3 ? new Uint8Array(result[3]) : undefined,
   });
 
   // Usage checks before the key data is looked at: `allowed` = { public: [...], private: [...] }.

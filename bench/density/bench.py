@@ -1,0 +1,245 @@
+"""bench/density: many tenants in one process — cold starts, memory per loaded worker, round-robin throughput,
+a noisy neighbour, CPU-limit precision and metering overhead; workerd measured beside islet where it applies.
+
+Usage: bench/density/run.sh [--scripts 1000] [--more 5000] [--seconds 10]
+"""
+import argparse
+import json
+import os
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+HERE = os.path.dirname(os.path.abspath(__file__))
+sys.path.insert(0, os.path.dirname(HERE))
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(HERE)), 'tests', 'integration'))
+from lib import TOOLS, free_port, rss_mb, cpu_seconds, wait_port  # noqa: E402
+from serve_process import Serve  # noqa: E402
+
+PADDING = '// ' + 'x' * 100 + '\n'
+
+
+def script_source(i):
+    # A ~10 KB hello-world module.
+    return ('export default { fetch(request) { return new Response("hello from script %d\\n"); } };\n' % i) + PADDING * 98
+
+
+def timed_get(port, host):
+    s = socket.create_connection(('127.0.0.1', port))
+    start = time.perf_counter()
+    s.sendall(('GET / HTTP/1.1\r\nHost: %s\r\n\r\n' % host).encode())
+    data = b''
+    while b'\r\n\r\n' not in data:
+        data += s.recv(4096)
+    head, rest = data.split(b'\r\n\r\n', 1)
+    length = int([l for l in head.split(b'\r\n') if l.lower().startswith(b'content-length')][0].split(b':')[1])
+    while len(rest) < length:
+        rest += s.recv(4096)
+    elapsed = (time.perf_counter() - start) * 1000
+    s.close()
+    assert head.startswith(b'HTTP/1.1 200'), head[:100]
+    return elapsed
+
+
+def pct(values, p):
+    values = sorted(values)
+    return values[min(len(values) - 1, int(len(values) * p / 100))]
+
+
+def wrk(port, seconds, lua=None, host=None, connections=32):
+    cmd = ['wrk', '-t1', '-c%d' % connections, '-d%ds' % seconds, '--latency']
+    if lua:
+        cmd += ['-s', lua]
+    if host:
+        cmd += ['-H', 'Host: ' + host]
+    out = subprocess.run(cmd + ['http://127.0.0.1:%d/' % port], capture_output=True, text=True, check=True).stdout
+    import re
+    def lat(label):
+        m = re.search(r'^\s+%s\s+([\d.]+)(us|ms|s)\s*$' % label, out, re.M)
+        return float(m.group(1)) * {'us': 0.001, 'ms': 1, 's': 1000}[m.group(2)]
+    return {'rps': float(re.search(r'Requests/sec:\s+([\d.]+)', out).group(1)), 'p50': lat('50%'), 'p99': lat('99%'),
+            'requests': int(re.search(r'(\d+) requests in', out).group(1))}
+
+
+def deploy_many(serve, acc, first, last):
+    for i in range(first, last):
+        status, r = serve.upload(acc, 's%d' % i, [('index.js', 'application/javascript+module', script_source(i).encode())],
+                                 {'main_module': 'index.js'})
+        assert status == 200, r
+
+
+def islet_density(args, results):
+    serve = Serve(extra=('--threads', '1', '--memory-budget', '16000', '--idle-timeout', '3600'))
+    try:
+        acc = serve.create_account('bench')
+        t0 = time.time()
+        deploy_many(serve, acc, 0, args.scripts)
+        results['deploy_seconds_per_script_ms'] = (time.time() - t0) * 1000 / args.scripts
+        pid = serve.proc.pid
+        rss0 = rss_mb(pid)
+        # Cold start: the first request to each never-loaded script, client-measured.
+        cold = [timed_get(serve.public_port, 's%d.bench.islet.localhost' % i) for i in range(args.scripts)]
+        results['cold_p50_ms'] = pct(cold, 50)
+        results['cold_p99_ms'] = pct(cold, 99)
+        warm = [timed_get(serve.public_port, 's%d.bench.islet.localhost' % i) for i in range(min(200, args.scripts))]
+        results['warm_p50_ms'] = pct(warm, 50)
+        time.sleep(1)
+        rss1 = rss_mb(pid)
+        results['rss_per_worker_mb_at_%d' % args.scripts] = (rss1 - rss0) / args.scripts
+        # Round robin across every tenant versus one tenant.
+        lua = os.path.join(tempfile.mkdtemp(), 'rr.lua')
+        with open(lua, 'w') as f:
+            f.write('c = 0\nrequest = function()\n  c = c + 1\n  return wrk.format("GET", "/", {Host = "s" .. (c %% %d) .. '
+                    '".bench.islet.localhost"})\nend\n' % args.scripts)
+        one = wrk(serve.public_port, args.seconds, host='s0.bench.islet.localhost')
+        rr = wrk(serve.public_port, args.seconds, lua=lua)
+        results['one_tenant_rps'] = one['rps']
+        results['round_robin_rps'] = rr['rps']
+        results['round_robin_ratio'] = rr['rps'] / one['rps']
+        if args.more > args.scripts:
+            deploy_many(serve, acc, args.scripts, args.more)
+            rss2a = rss_mb(pid)
+            for i in range(args.scripts, args.more):
+                timed_get(serve.public_port, 's%d.bench.islet.localhost' % i)
+            time.sleep(1)
+            rss2 = rss_mb(pid)
+            results['rss_per_worker_mb_at_%d' % args.more] = (rss2 - rss0 - (rss2a - rss1)) / args.more
+            results['rss_total_mb_at_%d' % args.more] = rss2
+    finally:
+        serve.stop()
+        shutil.rmtree(serve.data_dir)
+
+
+def noisy_neighbour(args, results):
+    serve = Serve(extra=('--threads', '2'))
+    try:
+        quiet = serve.create_account('quiet')
+        noisy = serve.create_account('noisy')
+        serve.deploy_js(quiet, 'app', 'export default { fetch() { return new Response("ok") } }')
+        serve.deploy_js(noisy, 'burn', 'export default { fetch() { for (;;) {} } }')
+        base = wrk(serve.public_port, args.seconds, host='app.quiet.islet.localhost', connections=8)
+        proc = subprocess.Popen(['wrk', '-t1', '-c2', '-d%ds' % (args.seconds + 2), 'http://127.0.0.1:%d/' % serve.public_port,
+                                 '-H', 'Host: burn.noisy.islet.localhost'], stdout=subprocess.PIPE, text=True)
+        time.sleep(1)
+        loaded = wrk(serve.public_port, args.seconds, host='app.quiet.islet.localhost', connections=8)
+        proc.wait()
+        results['quiet_p99_alone_ms'] = base['p99']
+        results['quiet_p99_with_noisy_ms'] = loaded['p99']
+        results['quiet_p99_rise_ms'] = loaded['p99'] - base['p99']
+        # CPU-limit precision: what a killed request is billed, against the 50 ms limit.
+        time.sleep(2)
+        status, r = serve.api('GET', '/accounts/%s/workers/usage' % noisy['id'], token=noisy['token'])
+        s = r['result']['scripts'][0]
+        results['killed_requests'] = s['requests']
+        results['billed_cpu_ms_per_killed_request'] = s['cpu_ms'] / max(1, s['requests'])
+    finally:
+        serve.stop()
+        shutil.rmtree(serve.data_dir)
+
+
+def metering_overhead(args, results):
+    rows = {}
+    for mode in ['on', 'off', 'on', 'off']:
+        serve = Serve(extra=('--threads', '1', '--metering', mode))
+        try:
+            acc = serve.create_account('m')
+            serve.deploy_js(acc, 'hello', 'export default { fetch() { return new Response("Hello World\\n") } }')
+            wrk(serve.public_port, 2, host='hello.m.islet.localhost')
+            c0 = cpu_seconds(serve.proc.pid)
+            r = wrk(serve.public_port, args.seconds, host='hello.m.islet.localhost')
+            c1 = cpu_seconds(serve.proc.pid)
+            rows.setdefault(mode, []).append((c1 - c0) * 1e6 / r['requests'])
+        finally:
+            serve.stop()
+            shutil.rmtree(serve.data_dir)
+    results['cpu_us_per_req_metering_on'] = statistics.median(rows['on'])
+    results['cpu_us_per_req_metering_off'] = statistics.median(rows['off'])
+    results['metering_overhead_pct'] = (results['cpu_us_per_req_metering_on'] / results['cpu_us_per_req_metering_off'] - 1) * 100
+
+
+def workerd_density(args, results):
+    workerd = os.path.join(TOOLS, 'workerd')
+    if not os.path.exists(workerd):
+        return
+    tmp = tempfile.mkdtemp()
+    try:
+        def config(n, base_port):
+            services, sockets, workers = [], [], []
+            for i in range(n):
+                with open(os.path.join(tmp, 'w%d.js' % i), 'w') as f:
+                    f.write(script_source(i))
+                services.append('(name = "s%d", worker = .w%d)' % (i, i))
+                sockets.append('(name = "h%d", address = "127.0.0.1:%d", http = (), service = "s%d")' % (i, base_port + i, i))
+                workers.append('const w%d :Workerd.Worker = (modules = [(name = "w", esModule = embed "w%d.js")], '
+                               'compatibilityDate = "2024-01-01");' % (i, i))
+            path = os.path.join(tmp, 'c%d.capnp' % n)
+            with open(path, 'w') as f:
+                f.write('using Workerd = import "/workerd/workerd.capnp";\nconst config :Workerd.Config = (\n'
+                        '  services = [%s],\n  sockets = [%s],\n);\n%s\n' % (', '.join(services), ', '.join(sockets), '\n'.join(workers)))
+            return path
+        # Start-up time of a process for one worker: spawn to first answer.
+        starts = []
+        for _ in range(5):
+            port = free_port()
+            path = config(1, port)
+            t0 = time.perf_counter()
+            p = subprocess.Popen([workerd, 'serve', path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            while True:
+                try:
+                    timed_get(port, 'x')
+                    break
+                except (ConnectionRefusedError, AssertionError):
+                    time.sleep(0.001)
+            starts.append((time.perf_counter() - t0) * 1000)
+            p.terminate()
+            p.wait()
+        results['workerd_process_start_ms'] = statistics.median(starts)
+        n = min(args.scripts, 1000)
+        base = 20000 + (os.getpid() % 1000) * 20
+        rss = {}
+        for count in (1, n):
+            path = config(count, base)
+            p = subprocess.Popen([workerd, 'serve', path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+            try:
+                wait_port(base + count - 1, timeout=120)
+                for i in range(count):
+                    timed_get(base + i, 'x')
+                time.sleep(1)
+                rss[count] = rss_mb(p.pid)
+            finally:
+                p.terminate()
+                p.wait()
+        results['workerd_rss_per_worker_mb_at_%d' % n] = (rss[n] - rss[1]) / (n - 1)
+    finally:
+        shutil.rmtree(tmp)
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--scripts', type=int, default=1000)
+    ap.add_argument('--more', type=int, default=5000)
+    ap.add_argument('--seconds', type=int, default=10)
+    ap.add_argument('--only', default='density,noisy,metering,workerd')
+    args = ap.parse_args()
+    results = {}
+    parts = args.only.split(',')
+    if 'density' in parts:
+        islet_density(args, results)
+    if 'noisy' in parts:
+        noisy_neighbour(args, results)
+    if 'metering' in parts:
+        metering_overhead(args, results)
+    if 'workerd' in parts:
+        workerd_density(args, results)
+    width = max(len(k) for k in results)
+    for k, v in results.items():
+        print('%-*s %10.3f' % (width, k, v))
+    print(json.dumps(results))
+
+
+if __name__ == '__main__':
+    main()

@@ -6,6 +6,7 @@ Usage: bench/wasm/run.sh [--rounds 3] [--seconds 10] [--connections 4]
 """
 import argparse
 import os
+import shutil
 import subprocess
 import sys
 import tempfile
@@ -49,10 +50,13 @@ def start(kind, tmp):
         # The CPU limit is raised so that a slow round cannot be cut off.
         return Server(kind, [ISLET, 'dev', os.path.join(HERE, worker), '--port', str(port), '--threads', '1',
                              '--cpu-limit-ms', '1000'], port)
+    # workerd embeds files relative to its config: the config and the modules go side by side.
+    for name in ('js_worker.js', 'wasm_worker.js', 'sha256_js.js', 'input.js', 'sha256.wasm'):
+        shutil.copy(os.path.join(HERE, name), os.path.join(tmp, name))
     config = os.path.join(tmp, 'bench.capnp')
     with open(config, 'w') as f:
         f.write(WORKERD_CONFIG % (port, worker))
-    return Server(kind, [os.path.join(TOOLS, 'workerd'), 'serve', config], port, cwd=HERE)
+    return Server(kind, [os.path.join(TOOLS, 'workerd'), 'serve', config], port)
 
 
 def check(server):

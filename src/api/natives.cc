@@ -8,9 +8,11 @@
 #include <cstring>
 #include <vector>
 
+#include "api/cache/cache.h"
 #include "api/compression/compression.h"
 #include "api/crypto/crypto.h"
 #include "api/kv/kv.h"
+#include "api/websocket/websocket.h"
 #include "base/log.h"
 #include "engine/engine.h"
 #include "engine/platform.h"
@@ -271,6 +273,16 @@ void fetchStart(Args& args) {
 
 void fetchAbort(Args& args) { host(args).fetchAbort(args.uint32(0)); }
 
+// streamWrite(id, Uint8Array chunk, done(ok)) / streamEnd(id) / streamAbort(id, error)
+void streamWrite(Args& args) {
+  std::span<uint8_t> bytes = args.bytes(1);
+  if (!args[2]->IsFunction()) engine::bind::throwTypeError("streamWrite needs a callback");
+  host(args).streamWrite(args.uint32(0), std::string(reinterpret_cast<const char*>(bytes.data()), bytes.size()),
+                         args[2].As<v8::Function>());
+}
+void streamEnd(Args& args) { host(args).streamEnd(args.uint32(0)); }
+void streamAbort(Args& args) { host(args).streamAbort(args.uint32(0), args[1]); }
+
 void testReadFile(Args& args) {
   Result<std::string> data = host(args).readTestFile(args.string(0));
   if (!data.isOk()) engine::bind::throwError(data.status().message());
@@ -295,6 +307,9 @@ constexpr engine::bind::NativeFunction kNatives[] = {
     ISLET_NATIVE("testReadFile", testReadFile),
     ISLET_NATIVE("fetchStart", fetchStart),
     ISLET_NATIVE("fetchAbort", fetchAbort),
+    ISLET_NATIVE("streamWrite", streamWrite),
+    ISLET_NATIVE("streamEnd", streamEnd),
+    ISLET_NATIVE("streamAbort", streamAbort),
     ISLET_NATIVE("kvGet", kv::get),
     ISLET_NATIVE("kvPut", kv::put),
     ISLET_NATIVE("kvDelete", kv::remove),
@@ -319,6 +334,11 @@ constexpr engine::bind::NativeFunction kNatives[] = {
     ISLET_NATIVE("zlibCreate", compression::create),
     ISLET_NATIVE("zlibPush", compression::push),
     ISLET_NATIVE("zlibEnd", compression::end),
+    ISLET_NATIVE("cacheMatch", cache::match),
+    ISLET_NATIVE("cachePut", cache::put),
+    ISLET_NATIVE("cacheDelete", cache::remove),
+    ISLET_NATIVE("webSocketSend", websocket::send),
+    ISLET_NATIVE("webSocketClose", websocket::close),
 };
 
 }  // namespace

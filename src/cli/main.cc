@@ -321,6 +321,13 @@ int main(int argc, char** argv) {
     return cli::dev(engine, devPath, listen, port, threads, http, limits, testScheduled);
   }
   if (*serveCmd) {
+    // Each Wasm memory takes two of the process's memory mappings; at the kernel's cap the process aborts.
+    long maxMapCount = 0;
+    if (std::ifstream("/proc/sys/vm/max_map_count") >> maxMapCount && maxMapCount < 262144) {
+      log::warn("vm.max_map_count is {}: the process aborts at about {} Wasm memories; raise it "
+                "(sysctl -w vm.max_map_count=1048576) to hold more Wasm tenants",
+                maxMapCount, maxMapCount / 2);
+    }
     if (memoryBudgetMb == 0) memoryBudgetMb = static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE) / 4 >> 20;
     return cli::serve(engine, dataDir, serveListen, serveApi, serveThreads, baseDomain, serveLimits,
                       memoryBudgetMb << 20, std::chrono::seconds(idleTimeoutSec), allowPrivateSubrequests,

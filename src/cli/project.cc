@@ -7,6 +7,8 @@
 #include <optional>
 #include <sstream>
 
+#include "cli/bundle.h"
+
 namespace islet::cli {
 
 namespace fs = std::filesystem;
@@ -142,6 +144,32 @@ Status readWranglerToml(const fs::path& toml, runtime::Script& script, DeployCon
   return Status::ok();
 }
 
+// The project as one module that esbuild made from `mainFile`, plus the Wasm modules it imports; the project's own
+// files that went into it are what to watch.
+Result<Project> loadBundled(const fs::path& mainFile, const std::string& reason,
+                            std::shared_ptr<runtime::Script> script, std::vector<fs::path> watched,
+                            DeployConfig deploy) {
+  auto bundle = bundleWorker(mainFile);
+  if (!bundle.isOk()) {
+    std::string message = fmt::format("{}, so it is bundled with esbuild: {}", reason, bundle.status().message());
+    return bundle.status().code() == StatusCode::kNotFound ? Status::notFound(message)
+                                                           : Status::invalidArgument(message);
+  }
+  fs::path root = mainFile.parent_path();
+  script->mainModule = fs::path(fs::relative(mainFile, root)).replace_extension(".js").generic_string();
+  script->syntax = bundle->hasExports ? runtime::ScriptSyntax::kModules : runtime::ScriptSyntax::kServiceWorker;
+  script->modules.push_back({script->mainModule, std::move(bundle->code), engine::ModuleKind::kEsModule});
+  for (const auto& wasm : bundle->wasm) {
+    auto bytes = readFile(wasm);
+    if (!bytes.isOk()) return bytes.status();
+    script->modules.push_back({fs::relative(wasm, root).generic_string(), std::move(bytes.value()),
+                               engine::ModuleKind::kWasm});
+    watched.push_back(wasm);
+  }
+  watched.insert(watched.end(), bundle->sources.begin(), bundle->sources.end());
+  return Project{std::move(script), std::move(watched), std::move(deploy)};
+}
+
 }  // namespace
 
 Result<Project> loadProject(const fs::path& input, const ProjectOptions& options) {
@@ -161,8 +189,10 @@ Result<Project> loadProject(const fs::path& input, const ProjectOptions& options
       if (!s.isOk()) return s;
     } else if (fs::exists(path / "index.js")) {
       mainFile = path / "index.js";
+    } else if (fs::exists(path / "index.ts")) {
+      mainFile = path / "index.ts";
     } else if (options.main.empty()) {
-      return Status::notFound(fmt::format("{}: no wrangler.toml or index.js", path.string()));
+      return Status::notFound(fmt::format("{}: no wrangler.toml, index.js or index.ts", path.string()));
     }
     if (!options.main.empty()) mainFile = fs::absolute(options.main, ec);
     if (mainFile.empty()) return Status::invalidArgument(fmt::format("{}: no `main` entry", toml.string()));
@@ -179,6 +209,9 @@ Result<Project> loadProject(const fs::path& input, const ProjectOptions& options
   if (!fs::is_regular_file(mainFile)) return Status::notFound(fmt::format("{}: no such file", mainFile.string()));
   fs::path root = mainFile.parent_path();
   script->name = name;
+  if (std::string reason = bundlingReason(mainFile); !reason.empty()) {
+    return loadBundled(mainFile, reason, std::move(script), std::move(watched), std::move(deploy));
+  }
   script->mainModule = fs::relative(mainFile, root).generic_string();
 
   auto main = readFile(mainFile);

@@ -1,6 +1,7 @@
 // A worker project on disk, as `islet dev` and `islet deploy` read it: a worker file, or a folder with a
-// wrangler.toml or an index.js. Every module file below the main module's folder (skipping node_modules and
-// dot-folders) is loaded, so relative imports resolve without a bundler.
+// wrangler.toml, an index.js or an index.ts. Every module file below the main module's folder (skipping
+// node_modules and dot-folders) is loaded, so relative imports resolve without a bundler. A project that imports
+// packages by name or is written in TypeScript is bundled with esbuild into one module instead (bundle.h).
 //
 // From wrangler.toml, `name`, `main` and `[vars]` shape the Script that `islet dev` runs; `compatibility_date`,
 // `[[kv_namespaces]]`, `[triggers] crons` and `routes`/`route` only matter to a deploy and are kept apart in
@@ -43,8 +44,9 @@ struct ProjectOptions {
   std::filesystem::path main;
 };
 
-// Reads the project at `path`. kNotFound when the path, its wrangler.toml/index.js or its main module is
-// missing; kInvalidArgument for a malformed wrangler.toml (with file:line:column) or too many/too large modules.
+// Reads the project at `path`, bundling it when it needs it. kNotFound when the path, its wrangler.toml/index.js
+// or its main module is missing, or when it needs esbuild and none can be had; kInvalidArgument for a malformed
+// wrangler.toml (with file:line:column), too many/too large modules, or a bundle that fails.
 Result<Project> loadProject(const std::filesystem::path& path, const ProjectOptions& options = {});
 
 // A fingerprint of the files' sizes and modification times, to notice a change.

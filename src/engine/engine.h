@@ -10,6 +10,7 @@
 #include <v8.h>
 
 #include <memory>
+#include <optional>
 #include <span>
 #include <string>
 #include <vector>
@@ -52,6 +53,19 @@ class Host {
     bind::throwTypeError("fetch() is not available here");
   }
   virtual void fetchAbort(uint32_t id) {}
+  // A streamed response body for request `id` (after fetchDone handed over a stream): one chunk, whose
+  // `done(ok)` is called once it is written; the end; or an abandonment.
+  virtual void streamWrite(uint32_t id, std::string chunk, v8::Local<v8::Function> done) {}
+  virtual void streamEnd(uint32_t id) {}
+  virtual void streamAbort(uint32_t id, v8::Local<v8::Value> error) {}
+  // The partition of the node's HTTP cache (the Cache API) this isolate's code may use: its account. nullopt: no
+  // cache here. Never derived from anything the tenant's code controls.
+  virtual std::optional<std::string> cacheNamespace() const { return std::nullopt; }
+  // The socket a 101 response handed to the client (`id` from fetchDone's parts.webSocket): a message to send
+  // (text, or binary bytes) and a close. The host answers with internal.webSocketMessage / webSocketClosed. May
+  // throw bind::JsError (the socket's send buffer is full).
+  virtual void webSocketSend(uint32_t id, std::string data, bool binary) {}
+  virtual void webSocketClose(uint32_t id, uint16_t code, std::string reason) {}
   // Test data for `islet test` (a path below shared/); other hosts refuse.
   virtual Result<std::string> readTestFile(std::string_view path) {
     return Status::permissionDenied("not available");

@@ -10,6 +10,7 @@
 #include <fmt/format.h>
 
 #include <cassert>
+#include <deque>
 #include <optional>
 
 #include "base/log.h"
@@ -67,6 +68,98 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void send(const Request& request, Response response) {
     bool head = request.method == "HEAD";
     bool noBody = head || response.status == 204 || response.status == 304 || response.status < 200;
+    formatHead(response, /*chunked=*/false);
+    body_ = noBody ? std::string() : std::move(response.body);
+    stream_.expires_after(limits_.writeTimeout);
+    std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_), asio::buffer(body_)};
+    asio::async_write(stream_, buffers, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->close();
+      if (!self->keepAlive_) return self->close();
+      self->readRequest();
+    });
+  }
+
+  // The streamed form: head now, then chunks as the worker produces them. Writes are queued so that at most one
+  // is on the socket at a time.
+  class ChunkedWriter final : public Exchange::BodyWriter, public std::enable_shared_from_this<ChunkedWriter> {
+   public:
+    ChunkedWriter(std::shared_ptr<Connection> c, bool noBody) : c_(std::move(c)), noBody_(noBody) {}
+    void start(std::string head) { enqueue(std::move(head), nullptr, false); }
+    void write(std::string chunk, std::function<void(bool)> done) override {
+      if (ended_ || !c_->open_) return done(false);
+      if (noBody_ || chunk.empty()) return done(true);
+      std::string framed = fmt::format("{:x}\r\n", chunk.size());
+      framed += chunk;
+      framed += "\r\n";
+      enqueue(std::move(framed), std::move(done), false);
+    }
+    void end() override {
+      if (ended_) return;
+      ended_ = true;
+      enqueue(noBody_ ? std::string() : std::string("0\r\n\r\n"), nullptr, true);
+    }
+    void abort() override {
+      ended_ = true;
+      queue_.clear();
+      c_->close();
+    }
+
+   private:
+    struct Item {
+      std::string bytes;
+      std::function<void(bool)> done;
+      bool last;
+    };
+    void enqueue(std::string bytes, std::function<void(bool)> done, bool last) {
+      queue_.push_back(Item{std::move(bytes), std::move(done), last});
+      if (!writing_) pump();
+    }
+    void pump() {
+      if (queue_.empty()) return;
+      if (!c_->open_) {
+        auto items = std::move(queue_);
+        queue_.clear();
+        for (auto& item : items) {
+          if (item.done) item.done(false);
+        }
+        return;
+      }
+      writing_ = true;
+      current_ = std::move(queue_.front());
+      queue_.pop_front();
+      c_->stream_.expires_after(c_->limits_.writeTimeout);
+      asio::async_write(c_->stream_, asio::buffer(current_.bytes),
+                        [self = shared_from_this()](beast::error_code ec, size_t) {
+                          self->writing_ = false;
+                          Item item = std::move(self->current_);
+                          if (ec) self->c_->close();
+                          if (item.done) item.done(!ec);
+                          if (!ec && item.last) self->c_->afterResponse();
+                          self->pump();
+                        });
+    }
+    std::shared_ptr<Connection> c_;
+    bool noBody_;
+    bool ended_ = false;
+    bool writing_ = false;
+    std::deque<Item> queue_;
+    Item current_;
+  };
+
+  std::shared_ptr<Exchange::BodyWriter> sendHead(const Request& request, Response response) {
+    bool noBody = request.method == "HEAD" || response.status == 204 || response.status == 304 || response.status < 200;
+    formatHead(response, /*chunked=*/!noBody);
+    auto writer = std::make_shared<ChunkedWriter>(shared_from_this(), noBody);
+    writer->start(std::move(head_));
+    return writer;
+  }
+
+  void afterResponse() {
+    if (!keepAlive_) return close();
+    readRequest();
+  }
+
+  void formatHead(const Response& response, bool chunked) {
     std::string& out = head_;
     out.clear();
     std::string_view reason = response.statusText.empty() ? reasonPhrase(response.status) : response.statusText;
@@ -82,19 +175,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
       out += value;
       out += "\r\n";
     }
-    if (response.status != 204 && response.status != 304 && response.status >= 200) {
+    if (chunked) {
+      out += "transfer-encoding: chunked\r\n";
+    } else if (response.status != 204 && response.status != 304 && response.status >= 200) {
       fmt::format_to(std::back_inserter(out), "content-length: {}\r\n", response.body.size());
     }
     if (!keepAlive_) out += "connection: close\r\n";
     out += "\r\n";
-    body_ = noBody ? std::string() : std::move(response.body);
-    stream_.expires_after(limits_.writeTimeout);
-    std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_), asio::buffer(body_)};
-    asio::async_write(stream_, buffers, [self = shared_from_this()](beast::error_code ec, size_t) {
-      if (ec) return self->close();
-      if (!self->keepAlive_) return self->close();
-      self->readRequest();
-    });
   }
 
  private:
@@ -160,6 +247,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   }
 
   void close() {
+    open_ = false;
     beast::error_code ignored;
     stream_.socket().shutdown(tcp::socket::shutdown_both, ignored);
     stream_.close();
@@ -173,6 +261,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   bool keepAlive_ = true;
   std::string head_;
   std::string body_;
+  bool open_ = true;
 };
 
 Exchange::Upgraded Exchange::upgrade() {
@@ -185,6 +274,49 @@ Exchange::Upgraded Exchange::upgrade() {
 
 Exchange::Exchange(std::shared_ptr<Connection> connection, Request request)
     : connection_(std::move(connection)), request_(std::move(request)) {}
+
+namespace {
+// A streamed response to an in-process caller (a service binding): chunks are collected and delivered whole.
+class BufferingWriter final : public Exchange::BodyWriter {
+ public:
+  BufferingWriter(Response head, std::function<void(Response)> onRespond)
+      : response_(std::move(head)), onRespond_(std::move(onRespond)) {}
+  void write(std::string chunk, std::function<void(bool)> done) override {
+    if (!onRespond_) return done(false);
+    response_.body += chunk;
+    done(true);
+  }
+  void end() override {
+    if (!onRespond_) return;
+    auto callback = std::move(onRespond_);
+    callback(std::move(response_));
+  }
+  void abort() override {
+    if (!onRespond_) return;
+    auto callback = std::move(onRespond_);
+    Response failed;
+    failed.status = 502;
+    failed.body = "the service's response body failed\n";
+    callback(std::move(failed));
+  }
+
+ private:
+  Response response_;
+  std::function<void(Response)> onRespond_;
+};
+}  // namespace
+
+std::shared_ptr<Exchange::BodyWriter> Exchange::respondStreaming(Response head) {
+  if (responded_) return nullptr;
+  responded_ = true;
+  if (connection_) {
+    auto writer = connection_->sendHead(request_, std::move(head));
+    connection_.reset();
+    return writer;
+  }
+  head.body.clear();
+  return std::make_shared<BufferingWriter>(std::move(head), std::move(onRespond_));
+}
 
 Exchange::Exchange(Request request, std::function<void(Response)> onRespond)
     : onRespond_(std::move(onRespond)), request_(std::move(request)) {}

@@ -61,6 +61,20 @@ class Exchange {
   void respond(Response response);
   bool responded() const { return responded_; }
 
+  // Starts a streamed response: sends the head now (chunked framing; no body for HEAD/204/304) and returns the
+  // writer for the body. Later respond() calls are ignored.
+  class BodyWriter {
+   public:
+    virtual ~BodyWriter() = default;
+    // Queues one chunk; `done(ok)` runs once it is on the wire (ok false: the client is gone, stop writing).
+    virtual void write(std::string chunk, std::function<void(bool ok)> done) = 0;
+    // Ends the body; the connection then reads the next request.
+    virtual void end() = 0;
+    // Abandons the response mid-body: the connection is closed, so the client sees it truncated.
+    virtual void abort() = 0;
+  };
+  std::shared_ptr<BodyWriter> respondStreaming(Response head);
+
   // Takes the connection out of HTTP for a protocol upgrade (a WebSocket): its socket, and the bytes the client
   // sent after this request. The exchange then counts as answered, and the server forgets the connection.
   struct Upgraded {
@@ -68,6 +82,8 @@ class Exchange {
     std::string buffered;
   };
   Upgraded upgrade();
+  // Whether upgrade() may be called: not yet answered, and read from a client's connection (not in-process).
+  bool upgradable() const { return connection_ != nullptr && !responded_; }
 
  private:
   std::shared_ptr<Connection> connection_;

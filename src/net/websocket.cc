@@ -190,15 +190,24 @@ void Session::start(std::string handshake, Handlers handlers) {
   read();
 }
 
-bool Session::sendText(std::string_view text) {
+bool Session::sendText(std::string_view text) { return sendMessage(Opcode::kText, text); }
+
+bool Session::sendBinary(std::string_view bytes) { return sendMessage(Opcode::kBinary, bytes); }
+
+bool Session::sendMessage(Opcode opcode, std::string_view payload) {
   if (closing_ || finished_) return false;
-  if (queuedBytes_ + text.size() > limits_.maxQueuedBytes) return false;
-  queue(encodeFrame(Opcode::kText, text));
+  if (queuedBytes_ + payload.size() > limits_.maxQueuedBytes) return false;
+  queue(encodeFrame(opcode, payload));
+  if (limits_.sendsKeepAlive) armIdleTimer();
   return true;
 }
 
 void Session::close(uint16_t code, std::string_view reason) {
   if (closing_ || finished_) return;
+  if (!closeKnown_) {
+    closeKnown_ = true;
+    closeInfo_ = CloseInfo{code, std::string(reason.substr(0, 123)), true};
+  }
   queue(encodeFrame(Opcode::kClose, closePayload(code, reason)));
   closing_ = true;
 }
@@ -257,15 +266,18 @@ void Session::onFrame(Frame frame) {
       if (frame.payload.size() >= 2) {
         code = static_cast<uint16_t>((static_cast<uint8_t>(frame.payload[0]) << 8) | static_cast<uint8_t>(frame.payload[1]));
       }
+      if (!closeKnown_) {
+        closeKnown_ = true;
+        // No code in the frame is 1005 ("no status received") to the application; the echo says 1000.
+        closeInfo_ = CloseInfo{frame.payload.size() >= 2 ? code : uint16_t{1005},
+                               frame.payload.size() > 2 ? frame.payload.substr(2) : std::string(), true};
+      }
       return close(code, "");
     }
     case Opcode::kText:
     case Opcode::kBinary:
       if (messageOpcode_) return close(1002, "a new message inside a fragmented one");
-      if (frame.fin) {
-        if (handlers_.onMessage) handlers_.onMessage(std::move(frame.payload));
-        return;
-      }
+      if (frame.fin) return deliver(frame.opcode, std::move(frame.payload));
       messageOpcode_ = frame.opcode;
       message_ = std::move(frame.payload);
       return;
@@ -274,13 +286,19 @@ void Session::onFrame(Frame frame) {
       if (message_.size() + frame.payload.size() > limits_.maxMessageBytes) return close(1009, "message too big");
       message_ += frame.payload;
       if (frame.fin) {
+        Opcode opcode = *messageOpcode_;
         messageOpcode_.reset();
         std::string message = std::move(message_);
         message_.clear();
-        if (handlers_.onMessage) handlers_.onMessage(std::move(message));
+        deliver(opcode, std::move(message));
       }
       return;
   }
+}
+
+void Session::deliver(Opcode opcode, std::string message) {
+  if (opcode == Opcode::kBinary && handlers_.onBinaryMessage) return handlers_.onBinaryMessage(std::move(message));
+  if (handlers_.onMessage) handlers_.onMessage(std::move(message));
 }
 
 void Session::armIdleTimer() {

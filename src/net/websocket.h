@@ -66,10 +66,19 @@ class Session : public std::enable_shared_from_this<Session> {
     size_t maxQueuedBytes = 4u << 20;          // outgoing bytes not yet written; over it, sendText() drops
     std::chrono::milliseconds idleTimeout{60'000};  // no frame from the client this long: the session ends
     std::chrono::milliseconds maxLifetime{0};       // 0: none; else the session is closed (1000) this long after start
+    bool sendsKeepAlive = false;  // a message sent restarts the idle timeout too (a server that only pushes)
   };
   struct Handlers {
     std::function<void(std::string)> onMessage;  // a complete text or binary message from the client
     std::function<void()> onClose;               // once, when the session ends, whichever side ended it
+    std::function<void(std::string)> onBinaryMessage;  // if set, binary messages come here instead of onMessage
+  };
+  // How the session ended (read it in onClose): the close frame's code and reason, from the client if it closed
+  // first, else the ones this side sent; 1006 and not clean if the connection just ended.
+  struct CloseInfo {
+    uint16_t code = 1006;
+    std::string reason;
+    bool clean = false;
   };
 
   Session(boost::asio::ip::tcp::socket socket, std::string buffered, Limits limits);
@@ -79,13 +88,18 @@ class Session : public std::enable_shared_from_this<Session> {
   void start(std::string handshake, Handlers handlers);
   // Queues a text message. False, and nothing sent, when the session is closing or its queue is full.
   bool sendText(std::string_view text);
+  // The same for a binary message.
+  bool sendBinary(std::string_view bytes);
   // Sends a close frame and ends the session once it is written (or at once if the socket is gone).
   void close(uint16_t code, std::string_view reason);
   bool closed() const { return closing_ || finished_; }
+  const CloseInfo& closeInfo() const { return closeInfo_; }
 
  private:
   void read();
   void onFrame(Frame frame);
+  void deliver(Opcode opcode, std::string message);
+  bool sendMessage(Opcode opcode, std::string_view payload);
   void queue(std::string bytes);
   void write();
   void armIdleTimer();
@@ -105,6 +119,8 @@ class Session : public std::enable_shared_from_this<Session> {
   bool writing_ = false;
   bool closing_ = false;  // a close frame is queued: nothing more is sent
   bool finished_ = false;
+  bool closeKnown_ = false;  // closeInfo_ holds a close frame's code (received or sent)
+  CloseInfo closeInfo_;
 };
 
 }  // namespace islet::net::websocket

@@ -107,7 +107,7 @@ std::string tailEventJson(const TailEvent& e) {
   }
   json event;
   if (!e.cron.empty()) {
-    event = {{"cron", e.cron}, {"scheduledTime", e.scheduledTimeMs}};
+    event = {{"cron", e.cron}, {"scheduledTime", static_cast<int64_t>(e.scheduledTimeMs)}};
   } else {
     json headers = json::object();
     for (const auto& [name, value] : e.headers) {

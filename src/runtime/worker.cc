@@ -27,17 +27,60 @@ net::Response plainResponse(int status, std::string body) {
   return r;
 }
 
-void onPromiseReject(v8::PromiseRejectMessage message) {
-  if (message.GetEvent() != v8::kPromiseRejectWithNoHandler) return;
-  v8::Local<v8::Promise> promise = message.GetPromise();
-  v8::Isolate* isolate = promise->GetIsolate();
-  auto* host = engine::Host::from(isolate);
-  if (host == nullptr) return;
-  // Logged once the microtask queue has drained, if still unhandled: see Worker::afterEntry.
-  (void)host;
-}
+// Rejections waiting for the end of an entry, at most: past it, more are not reported (a loop rejecting promises
+// must not grow memory without bound).
+constexpr size_t kMaxUnhandledRejections = 1000;
 
 }  // namespace
+
+void Worker::onPromiseReject(v8::PromiseRejectMessage message) {
+  v8::Local<v8::Promise> promise = message.GetPromise();
+  v8::Isolate* isolate = promise->GetIsolate();
+  // Only Worker::init installs this callback, on an isolate whose Host is that Worker.
+  auto* worker = static_cast<Worker*>(engine::Host::from(isolate));
+  if (worker == nullptr) return;
+  std::vector<Rejection>& list = worker->unhandledRejections_;
+  switch (message.GetEvent()) {
+    case v8::kPromiseRejectWithNoHandler:
+      if (list.size() < kMaxUnhandledRejections) {
+        list.push_back(Rejection{v8::Global<v8::Promise>(isolate, promise), v8::Global<v8::Value>(isolate, message.GetValue())});
+      }
+      break;
+    case v8::kPromiseHandlerAddedAfterReject:
+      for (auto it = list.begin(); it != list.end(); ++it) {
+        if (it->promise == promise) {
+          list.erase(it);
+          break;
+        }
+      }
+      break;
+    default:
+      break;
+  }
+}
+
+// Fires 'unhandledrejection' for each promise still unhandled after the checkpoint; listeners may queue more work
+// (and reject more promises), so a few rounds run. What is left then waits for the next entry.
+void Worker::reportUnhandledRejections(v8::Local<v8::Context> context) {
+  v8::Isolate* iso = isolate_->v8();
+  v8::Local<v8::Function> report = isolate_->internalFunction("reportUnhandledRejection");
+  for (int round = 0; round < 4 && !unhandledRejections_.empty(); round++) {
+    std::vector<Rejection> list = std::move(unhandledRejections_);
+    unhandledRejections_.clear();
+    for (Rejection& r : list) {
+      if (iso->IsExecutionTerminating()) break;
+      v8::TryCatch tryCatch(iso);
+      v8::Local<v8::Value> args[] = {r.promise.Get(iso), r.reason.Get(iso)};
+      if ((report.IsEmpty() || report->Call(context, v8::Undefined(iso), 2, args).IsEmpty()) && !tryCatch.HasTerminated()) {
+        consoleLog("error", fmt::format("Uncaught (in promise) {}", engine::describeValue(iso, args[1])));
+      }
+    }
+    if (iso->IsExecutionTerminating()) break;
+    v8::TryCatch tryCatch(iso);
+    iso->PerformMicrotaskCheckpoint();
+  }
+  if (iso->IsExecutionTerminating()) unhandledRejections_.clear();
+}
 
 // One entry into the worker's JS: scopes, the CPU watchdog, and the microtask checkpoint on the way out.
 class Worker::Entry {
@@ -65,6 +108,7 @@ class Worker::Entry {
         worker_.consoleLog("error", fmt::format("Uncaught {}", engine::describeException(isolate_, tryCatch)));
       }
     }
+    if (!worker_.unhandledRejections_.empty()) worker_.reportUnhandledRejections(context_);
     if (!worker_.isolate_->checkExternalMemory() || worker_.isolate_->heapLimitReached()) {
       outcome = Outcome::kMemoryLimit;
     } else if (watchdog_.terminated() || isolate_->IsExecutionTerminating()) {
@@ -105,10 +149,12 @@ Worker::~Worker() {
   while (!pending_.empty()) {
     complete(pending_.begin(), plainResponse(503, "Service Unavailable: worker unloaded\n"), Outcome::kUnloaded);
   }
+  closeSockets(1001, "worker unloaded", Outcome::kUnloaded);
   recordFinished();
   if (options_.metering && isolate_) options_.metering->workerUnloaded();
   if (isolate_) {
     v8::Isolate::Scope scope(isolate_->v8());
+    unhandledRejections_.clear();
     dispatchFetch_.Reset();
     runTimer_.Reset();
     dispatchScheduled_.Reset();
@@ -398,8 +444,13 @@ void Worker::fetchDone(uint32_t id, v8::Local<v8::Value> parts, v8::Local<v8::Va
       response.body.resize(view->ByteLength());
       view->CopyContents(response.body.data(), response.body.size());
     } else if (!body->IsNullOrUndefined()) {
-      throw engine::bind::JsError{engine::bind::ErrorType::kTypeError,
-                                  "streaming response bodies are not supported yet"};
+      // A stream: send the head now; worker.js pumps the chunks through streamWrite/streamEnd.
+      if (it->second.exchange) {
+        if (it->second.trace) it->second.trace->status = response.status;
+        it->second.writer = it->second.exchange->respondStreaming(std::move(response));
+        if (it->second.writer) return;
+      }
+      return complete(it, plainResponse(500, "Worker threw exception\n"), Outcome::kException);
     }
   } catch (const engine::bind::JsError& e) {
     consoleLog("error", fmt::format("Uncaught TypeError: {}", e.message));
@@ -412,8 +463,16 @@ void Worker::fetchDone(uint32_t id, v8::Local<v8::Value> parts, v8::Local<v8::Va
 }
 
 void Worker::complete(std::unordered_map<uint32_t, Pending>::iterator it, net::Response response, Outcome outcome) {
-  int64_t bytesOut = static_cast<int64_t>(response.body.size());
-  if (it->second.trace) it->second.trace->status = response.status;
+  int64_t bytesOut = static_cast<int64_t>(response.body.size()) + it->second.bytesOut;
+  if (it->second.writer) {
+    if (outcome == Outcome::kOk) {
+      it->second.writer->end();
+    } else {
+      it->second.writer->abort();
+    }
+    it->second.writer.reset();
+  }
+  if (it->second.trace && it->second.trace->status == 0) it->second.trace->status = response.status;
   auto exchange = std::move(it->second.exchange);
   auto onDone = std::move(it->second.onDone);
   finished_.push_back(Finished{it->first, std::move(it->second), outcome, bytesOut});
@@ -517,7 +576,7 @@ void Worker::afterEntry(Outcome outcome) {
     return;
   }
   // Nothing left that could resolve a pending request: it will never get a response.
-  if (!pending_.empty() && timers_.empty() && subrequests_.empty()) {
+  if (!pending_.empty() && timers_.empty() && subrequests_.empty() && streamWrites_ == 0) {
     std::vector<uint32_t> ids;
     for (auto& [id, p] : pending_) ids.push_back(id);
     for (uint32_t id : ids) {
@@ -963,6 +1022,52 @@ void Worker::traceException(uint32_t id, std::string_view described) {
     }
   }
   trace->exceptions.push_back(parseException(described, static_cast<int64_t>(engine::Clock::realMs())));
+}
+
+}  // namespace islet::runtime
+
+namespace islet::runtime {
+
+void Worker::streamWrite(uint32_t id, std::string chunk, v8::Local<v8::Function> done) {
+  auto it = pending_.find(id);
+  v8::Isolate* iso = isolate_->v8();
+  auto callback = std::make_shared<v8::Global<v8::Function>>(iso, done);
+  auto alive = alive_;
+  streamWrites_++;
+  auto finish = [this, alive, id, callback](bool ok) {
+    // Posted: the callback runs in an entry of its own, never nested in the one that wrote.
+    asio::post(io_, [this, alive, id, callback, ok] {
+      if (!*alive) return;
+      streamWrites_--;
+      if (broken()) return;
+      Entry entry(*this, pending_.count(id) ? id : 0);
+      v8::Isolate* iso = entry.isolate();
+      v8::TryCatch tryCatch(iso);
+      v8::Local<v8::Value> args[] = {v8::Boolean::New(iso, ok)};
+      if (callback->Get(iso)->Call(entry.context(), v8::Undefined(iso), 1, args).IsEmpty() && !tryCatch.HasTerminated()) {
+        consoleLog("error", fmt::format("Uncaught {}", engine::describeException(iso, tryCatch)));
+      }
+      callback->Reset();
+    });
+  };
+  if (it == pending_.end() || !it->second.writer) return finish(false);
+  it->second.bytesOut += static_cast<int64_t>(chunk.size());
+  it->second.writer->write(std::move(chunk), finish);
+}
+
+void Worker::streamEnd(uint32_t id) {
+  auto it = pending_.find(id);
+  if (it == pending_.end() || !it->second.writer) return;
+  complete(it, net::Response{}, Outcome::kOk);
+}
+
+void Worker::streamAbort(uint32_t id, v8::Local<v8::Value> error) {
+  auto it = pending_.find(id);
+  if (it == pending_.end() || !it->second.writer) return;
+  if (!error.IsEmpty() && !error->IsUndefined()) {
+    consoleLog("error", fmt::format("Uncaught (in response body) {}", engine::describeValue(isolate_->v8(), error)));
+  }
+  complete(it, net::Response{}, Outcome::kException);
 }
 
 }  // namespace islet::runtime

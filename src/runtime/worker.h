@@ -23,6 +23,7 @@
 #include "api/kv/kv.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
+#include "net/websocket.h"
 #include "runtime/metering.h"
 #include "runtime/tail.h"
 #include "store/store.h"
@@ -59,6 +60,9 @@ struct WorkerLimits {
   double backgroundMs = 30'000;  // how long timers may keep running after the last request ended
   int64_t maxSubrequests = 1000;  // per request
   size_t maxConnections = 6;      // subrequests in flight per request; more wait their turn
+  // A WebSocket a worker accepted (101) stays open, with no wall-time limit, until either side closes it or nothing
+  // is sent either way for this long.
+  double webSocketIdleMs = 600'000;
 };
 
 
@@ -121,9 +125,12 @@ class Worker final : public engine::Host {
   // True when the isolate must not be used again (heap limit reached).
   bool broken() const { return isolate_->heapLimitReached() || broken_; }
   const Script& script() const { return *script_; }
-  size_t pendingRequests() const { return pending_.size(); }
+  // Requests in flight, counting open WebSockets (each is its request's invocation, still running).
+  size_t pendingRequests() const { return pending_.size() + sockets_.size(); }
   // Whether anything still runs here: requests in flight or timers armed.
-  bool idle() const { return pending_.empty() && timers_.empty() && subrequests_.empty(); }
+  bool idle() const {
+    return pending_.empty() && timers_.empty() && subrequests_.empty() && streamWrites_ == 0 && sockets_.empty();
+  }
   size_t memoryUsage() const { return isolate_->memoryUsage(); }
 
   // engine::Host
@@ -136,6 +143,12 @@ class Worker final : public engine::Host {
   void fetchStart(uint32_t id, std::string service, std::string method, std::string url,
                   std::vector<std::pair<std::string, std::string>> headers, std::string body) override;
   void fetchAbort(uint32_t id) override;
+  void streamWrite(uint32_t id, std::string chunk, v8::Local<v8::Function> done) override;
+  void streamEnd(uint32_t id) override;
+  void streamAbort(uint32_t id, v8::Local<v8::Value> error) override;
+  std::optional<std::string> cacheNamespace() const override { return script_->accountId; }
+  void webSocketSend(uint32_t id, std::string data, bool binary) override;
+  void webSocketClose(uint32_t id, uint16_t code, std::string reason) override;
 
  private:
   struct Pending {
@@ -147,6 +160,8 @@ class Worker final : public engine::Host {
     std::function<void(Outcome)> onDone;  // a scheduled event (no exchange)
     int64_t subrequests = 0;
     std::unique_ptr<TailEvent> trace = nullptr;  // while a tail watches the script: what it will be sent
+    std::shared_ptr<net::Exchange::BodyWriter> writer = nullptr;  // set while the body streams
+    int64_t bytesOut = 0;
   };
   struct Subrequest {
     uint32_t requestId;  // the request it counts against (0: none in flight)
@@ -164,6 +179,30 @@ class Worker final : public engine::Host {
     int64_t bytesOut;
   };
   class Entry;
+
+  // A request answered with 101 and a WebSocket (worker_websocket.cc): its invocation stays open while the
+  // socket does; each message delivered is an entry of its own with the per-request CPU limit, charged to it;
+  // it is metered (wall time = the socket's life) when the socket ends. No wall-time limit applies.
+  struct Socket {
+    uint32_t requestId;
+    Pending pending;
+    std::shared_ptr<net::websocket::Session> session;
+  };
+  // Upgrades request `it` (its handler answered 101 with the WebSocket the JS side calls `socketId`).
+  void acceptWebSocket(std::unordered_map<uint32_t, Pending>::iterator it, uint32_t socketId, net::Response response);
+  void webSocketMessage(uint32_t socketId, std::string data, bool binary);
+  void webSocketEnded(uint32_t socketId, net::websocket::Session::CloseInfo info);
+  // Closes every socket (the worker is going away or broke) and meters their invocations with `outcome`.
+  void closeSockets(uint16_t code, std::string_view reason, Outcome outcome);
+
+  // Promises rejected with no handler during an entry, reported (internal.reportUnhandledRejection) after its
+  // microtask checkpoint unless a handler was attached meanwhile.
+  struct Rejection {
+    v8::Global<v8::Promise> promise;
+    v8::Global<v8::Value> reason;
+  };
+  static void onPromiseReject(v8::PromiseRejectMessage message);
+  void reportUnhandledRejections(v8::Local<v8::Context> context);
 
   Worker(boost::asio::io_context& io, std::shared_ptr<const Script> script, Options options);
   Status init(const engine::Engine& engine);
@@ -193,8 +232,11 @@ class Worker final : public engine::Host {
   v8::Global<v8::Function> runTimer_;
   v8::Global<v8::Function> dispatchScheduled_;
   std::unordered_map<uint32_t, Pending> pending_;
+  std::unordered_map<uint32_t, Socket> sockets_;  // open WebSockets, by the JS side's id
+  std::vector<Rejection> unhandledRejections_;
   std::vector<Finished> finished_;
   bool inEntry_ = false;
+  int streamWrites_ = 0;  // response-body chunks on their way to a socket
   uint32_t currentRequest_ = 0;  // the request the running entry is for (0: shared work)
   size_t traced_ = 0;            // invocations with a trace not yet published
   std::unordered_map<uint32_t, Subrequest> subrequests_;  // by fetch id: in flight or waiting

@@ -121,6 +121,18 @@ class WasmExamples(unittest.TestCase):
         self.assertEqual(json.loads(self.serve.get(h, '/adler32', method='POST', body=big)[3])['length'], 200000)
 
 
+PROBE_JS = '''import probe from './probe.wasm';
+export default {
+  async fetch(request) {
+    const before = Date.now();
+    const wasi = new WASI({ args: ['probe', 'two words'], env: { PROBE_A: '1', PROBE_B: 'b=c', OTHER: 'x' },
+                            stdin: 'hello stdin', stdout: 'buffer', stderr: 'buffer' });
+    const instance = await WebAssembly.instantiate(probe, wasi.getImportObject());
+    const code = wasi.start(instance);
+    return Response.json({ code, stdout: wasi.stdoutText(), stderr: wasi.stderrText(), now: before });
+  },
+};'''
+
 GROW_WAT = '''(module
   (memory (export "memory") 1)
   (func (export "grow") (param i32) (result i32) (memory.grow (local.get 0)))
@@ -168,6 +180,49 @@ export default {
     return new Response(out.join('\\n'));
   },
 };'''
+
+
+class Wasi(unittest.TestCase):
+    def test_wasi_preview1_calls_from_c(self):
+        require('clang', 'clang')
+        if not os.path.isdir('/usr/lib/wasm32-wasi'):
+            self.skipTest('wasi-libc is not installed (scripts/setup.sh installs it)')
+        with tempfile.TemporaryDirectory() as tmp:
+            wasm = os.path.join(tmp, 'probe.wasm')
+            clang = shutil.which('clang') or shutil.which('clang-14')
+            subprocess.run([clang, '--target=wasm32-wasi', '-O2', '-Wl,--strip-all', '-o', wasm,
+                            os.path.join(os.path.dirname(os.path.abspath(__file__)), 'wasm', 'wasi_probe.c')],
+                           check=True, capture_output=True)
+            probe = read(wasm)
+        serve = Serve()
+        try:
+            acc = serve.create_account('wasi')
+            status, r = serve.upload(acc, 'probe', [('index.js', 'application/javascript+module', PROBE_JS.encode()),
+                                                    ('probe.wasm', 'application/wasm', probe)], {'main_module': 'index.js'})
+            self.assertEqual(status, 200, r)
+            status, _, _, body = serve.get(host('probe', acc))
+            self.assertEqual(status, 200, body)
+        finally:
+            serve.stop()
+            shutil.rmtree(serve.data_dir)
+        result = json.loads(body)
+        self.assertEqual(result['code'], 7)  # exit(7): proc_exit, caught by start()
+        self.assertEqual(result['stderr'], 'probe wrote to stderr\n')
+        lines = result['stdout'].splitlines()
+        facts = dict(line.split(' ', 1) for line in lines if not line.startswith(('arg ', 'env ')))
+        self.assertEqual(facts['argc'], '2')
+        self.assertEqual([l for l in lines if l.startswith('arg ')], ['arg probe', 'arg two words'])
+        self.assertEqual(sorted(l for l in lines if l.startswith('env ')), ['env PROBE_A=1', 'env PROBE_B=b=c'])
+        self.assertEqual(facts['stdin'], '11 hello stdin')
+        # The frozen clock: whole milliseconds, the same instant JS saw, and it does not move during the request.
+        self.assertEqual(int(facts['realtime_ms']), result['now'])
+        self.assertEqual(facts['realtime_sub_ms_ns'], '0')
+        self.assertEqual(facts['resolution_ns'], '1000000')
+        self.assertEqual(facts['nanosleep'], '0 monotonic_moved 0')
+        self.assertEqual(facts['getentropy'], '0 zeros_below_1000 1')
+        self.assertEqual(facts['open'], '-1 errno_set 1')  # no preopened directories: no file system
+        self.assertEqual(facts['lseek'], '-1 espipe 1')
+        self.assertEqual(facts['isatty'], '1')
 
 
 class WasmLimits(unittest.TestCase):

@@ -84,6 +84,34 @@
   const REDIRECT_MODES = ['follow', 'error', 'manual'];
   const INTERNAL = Symbol('internal');
 
+  // Stands for the `cf` of a request from a client until request.cf is first read: Workers'
+  // IncomingRequestCfProperties, with what a single self-hosted node knows (no geolocation, no TLS: a proxy
+  // in front terminates it).
+  const INCOMING_CF = Symbol('incoming cf');
+  const incomingCf = (hlist) => ({
+    asn: 0,
+    asOrganization: '',
+    colo: 'islet',
+    country: null,
+    city: null,
+    continent: null,
+    region: null,
+    regionCode: null,
+    postalCode: null,
+    metroCode: null,
+    latitude: null,
+    longitude: null,
+    timezone: null,
+    httpProtocol: 'HTTP/1.1',
+    requestPriority: '',
+    tlsVersion: '',
+    tlsCipher: '',
+    tlsClientAuth: null,
+    clientTcpRtt: 0,
+    clientAcceptEncoding: headerListGet(hlist, 'accept-encoding') ?? '',
+    edgeRequestKeepAliveStatus: 1,
+  });
+
   let isRequest, stateOf, listOf, signalOf;
 
   class Request {
@@ -206,7 +234,8 @@
       // flat [name, value, ...] list with lower-case valid names, adopted without a copy or validation; `body` is
       // null, a Uint8Array (adopted) or a ReadableStream. A GET or HEAD request gets a null body, so that the usual
       // `new Request(request, ...)` does not throw.
-      internal.makeIncomingRequest = (method, url, headers, body, cf = undefined) => {
+      // `cf` defaults to the incoming request's properties (made on first access of request.cf).
+      internal.makeIncomingRequest = (method, url, headers, body, cf = INCOMING_CF) => {
         const r = new Request(INTERNAL);
         r.#method = method;
         r.#url = url;
@@ -227,7 +256,7 @@
           body: body === null ? null : bodyForWire(body),
           redirect: r.#redirect,
           signal: signalOf(r),
-          cf: r.#cf,
+          cf: r.#cf === INCOMING_CF ? undefined : r.#cf,
         };
       };
     }
@@ -252,7 +281,11 @@
       return s;
     }
 
-    get cf() { return this.#cf; }
+    get cf() {
+      let cf = this.#cf;
+      if (cf === INCOMING_CF) cf = this.#cf = incomingCf(listOf(this));
+      return cf;
+    }
 
     // Fetch members Workers does not act on: their defaults.
     get destination() { stateOf(this); return ''; }

@@ -1,5 +1,5 @@
 // Response, per the Fetch Standard (https://fetch.spec.whatwg.org/#response-class), with the Workers extras
-// (`webSocket` is always null here, `cf`, `encodeBody` ignored), and the runtime's side of the contract:
+// (`webSocket` for a 101 upgrade, `cf`, `encodeBody` ignored), and the runtime's side of the contract:
 // internal.responseParts turns a Response into what the server writes to the client.
 (function (g, native, internal) {
   'use strict';
@@ -76,6 +76,7 @@
     #url = '';
     #redirected = false;
     #cf = undefined;
+    #webSocket = null;  // Workers: the client end of a WebSocketPair, handed over by a 101
 
     constructor(body = null, init = undefined) {
       if (body === INTERNAL) return;
@@ -93,19 +94,29 @@
 
       // "Initialize a response" with a ResponseInit (or undefined/null) and a BodyState (or null).
       initialize = (r, init, body) => {
-        let status = 200, statusText = '', initHeaders, cf;
+        let status = 200, statusText = '', initHeaders, cf, webSocket = null;
         if (init !== undefined && init !== null) {
           if (!isObject(init)) {
             throw new TypeError("Failed to construct 'Response': The provided value is not of type 'ResponseInit'.");
           }
           cf = init.cf;
           initHeaders = init.headers;
+          const ws = init.webSocket;
+          if (ws !== undefined && ws !== null) {
+            if (typeof internal.isWebSocket !== 'function' || !internal.isWebSocket(ws)) {
+              throw new TypeError("Failed to construct 'Response': member webSocket is not of type 'WebSocket'.");
+            }
+            webSocket = ws;
+          }
           const s = init.status;
           const t = init.statusText;
           if (s !== undefined) status = toUnsignedShort(s);
           if (t !== undefined) statusText = str(t);
         }
-        if (status < 200 || status > 599) {
+        if (webSocket !== null && status !== 101) {
+          throw new RangeError("Failed to construct 'Response': a Response with a webSocket must have status 101.");
+        }
+        if ((status < 200 || status > 599) && webSocket === null) {
           throw new RangeError(`Failed to construct 'Response': The status provided (${status}) is outside the range [200, 599].`);
         }
         if (statusText !== '' && !REASON_PHRASE.test(statusText)) throw new TypeError('Invalid statusText');
@@ -122,13 +133,15 @@
         r.#hlist = hlist;
         r.#body = body;
         r.#cf = cf;
+        r.#webSocket = webSocket;
       };
 
       // What the server sends for a Response: { status, statusText, headers, body }. `headers` is the flat list
       // [name, value, ...] in insertion order (lower-case names, set-cookie values separate; names and values are
       // ByteStrings: one char per byte, Latin-1), to be copied before JS runs again: it may be the Response's own
       // array. `body` is null, a string (to be sent UTF-8 encoded), a Uint8Array or a ReadableStream of Uint8Arrays.
-      // status 0 means Response.error(). Marks the body used; TypeError if `r` is not a Response or its body was used.
+      // status 0 means Response.error(). `webSocket` is the WebSocket a 101 hands to the client, or null. Marks the
+      // body used; TypeError if `r` is not a Response or its body was used.
       internal.responseParts = (r) => {
         if (!isResponse(r)) throw new TypeError('Not a Response');
         const body = r.#body;
@@ -137,6 +150,7 @@
           statusText: r.#statusText,
           headers: r.#headers === null ? r.#hlist : headersList(r.#headers).slice(),
           body: body === null ? null : bodyForWire(body),
+          webSocket: r.#webSocket,
         };
       };
 
@@ -208,7 +222,7 @@
     }
 
     // Workers extras.
-    get webSocket() { stateOf(this); return null; }
+    get webSocket() { stateOf(this); return this.#webSocket; }
     get cf() { return this.#cf; }
 
     clone() {

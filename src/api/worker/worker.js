@@ -9,38 +9,92 @@
   let handlers = null;
   let env = {};
 
-  function addEventListener(type, listener) {
+  // The global scope is an EventTarget (its prototype chain holds EventTarget.prototype): 'fetch' and 'scheduled'
+  // listeners are the worker's handlers, kept here; any other type ('error', 'unhandledrejection', ...) is an
+  // ordinary listener on the global, which the runtime fires events at.
+  const { EventTarget, ErrorEvent, PromiseRejectionEvent } = internal;
+  const targetAdd = EventTarget.prototype.addEventListener;
+  const targetRemove = EventTarget.prototype.removeEventListener;
+  const targetDispatch = EventTarget.prototype.dispatchEvent;
+  internal.makeEventTarget(g);
+  internal.globalEventTarget = g;
+  Object.setPrototypeOf(g, Object.create(EventTarget.prototype, {
+    [Symbol.toStringTag]: { value: 'ServiceWorkerGlobalScope', configurable: true },
+  }));
+
+  function addEventListener(type, listener, options = undefined) {
     type = String(type);
-    if (listeners[type] === undefined) {
-      if (internal.globalEventTarget) return internal.globalEventTarget.addEventListener(type, listener);
-      return;
-    }
+    if (listeners[type] === undefined) return apply(targetAdd, g, arguments);
     if (typeof listener !== 'function' && !(listener && typeof listener.handleEvent === 'function')) {
       throw new TypeError('addEventListener: the listener must be a function');
     }
     listeners[type].push(listener);
   }
-  function removeEventListener(type, listener) {
+  function removeEventListener(type, listener, options = undefined) {
     const list = listeners[String(type)];
-    if (list === undefined) {
-      if (internal.globalEventTarget) internal.globalEventTarget.removeEventListener(type, listener);
-      return;
-    }
+    if (list === undefined) return apply(targetRemove, g, arguments);
     const i = list.indexOf(listener);
     if (i >= 0) list.splice(i, 1);
   }
+  function dispatchEvent(event) { return apply(targetDispatch, g, arguments); }
   internal.defineGlobal(g, 'addEventListener', addEventListener);
-  // An error nobody caught (a timer callback, a microtask, an event listener): logged with its stack.
-  internal.reportError = (e) => {
-    let text;
+
+  function describeError(e) {
     try {
-      text = e && typeof e.stack === 'string' ? e.stack : internal.inspect ? internal.inspect(e) : String(e);
+      return e && typeof e.stack === 'string' ? e.stack : internal.inspect ? internal.inspect(e) : String(e);
     } catch {
-      text = '(an error that cannot be printed)';
+      return '(an error that cannot be printed)';
     }
-    native.log('error', 'Uncaught ' + text);
+  }
+  // Where an error was thrown, from the top frame of its stack ("    at f (file.js:3:9)").
+  function errorLocation(e) {
+    try {
+      const m = typeof e.stack === 'string' && /\n\s+at (?:.*\()?(.+?):(\d+):(\d+)\)?(?:\n|$)/.exec(e.stack);
+      if (m) return { filename: m[1], lineno: Number(m[2]), colno: Number(m[3]) };
+    } catch {
+      // A hostile getter: no location.
+    }
+    return { filename: '', lineno: 0, colno: 0 };
+  }
+
+  // An error nobody caught (a timer callback, a microtask, an event listener): an 'error' ErrorEvent at the global,
+  // then, unless a listener called preventDefault(), a log line with its stack. An error thrown by an 'error'
+  // listener is only logged (HTML's "errors reported" guard).
+  let reportingError = false;
+  internal.reportError = (e) => {
+    if (!reportingError) {
+      reportingError = true;
+      let notCanceled = true;
+      try {
+        const where = errorLocation(e);
+        let message;
+        try { message = 'Uncaught ' + String(e); } catch { message = 'Uncaught exception'; }
+        notCanceled = internal.dispatchEvent(g, new ErrorEvent('error', {
+          cancelable: true, message, filename: where.filename, lineno: where.lineno, colno: where.colno, error: e,
+        }));
+      } catch {
+        // Reporting never throws.
+      } finally {
+        reportingError = false;
+      }
+      if (!notCanceled) return;
+    }
+    native.log('error', 'Uncaught ' + describeError(e));
+  };
+
+  // Called by the runtime after a microtask checkpoint for each promise rejected with no handler: an
+  // 'unhandledrejection' PromiseRejectionEvent at the global, then a log line unless preventDefault() was called.
+  internal.reportUnhandledRejection = (promise, reason) => {
+    let notCanceled = true;
+    try {
+      notCanceled = internal.dispatchEvent(g, new PromiseRejectionEvent('unhandledrejection', { cancelable: true, promise, reason }));
+    } catch {
+      // Reporting never throws.
+    }
+    if (notCanceled) native.log('error', 'Uncaught (in promise) ' + describeError(reason));
   };
   internal.defineGlobal(g, 'removeEventListener', removeEventListener);
+  internal.defineGlobal(g, 'dispatchEvent', dispatchEvent);
 
   class ExecutionContext {
     waitUntil(promise) {}
@@ -97,15 +151,44 @@
       return;
     }
     const body = parts.body;
-    if (body !== null && typeof body === 'object' && !ArrayBuffer.isView(body)) {
-      // A ReadableStream body: read it to the end, then send.
-      apply(promiseThen, internal.readAllBytes(body), [(bytes) => {
-        parts.body = bytes;
-        native.fetchDone(id, parts, undefined);
-      }, (e) => failed(id, e)]);
+    if (parts.webSocket !== null && parts.webSocket !== undefined) {
+      // A 101 handing the client end of a WebSocketPair to the client: the runtime upgrades the connection.
+      let socketId;
+      try {
+        socketId = internal.webSocketTransfer(parts.webSocket);
+      } catch (e) {
+        failed(id, e);
+        return;
+      }
+      parts.webSocket = socketId;
+      native.fetchDone(id, parts, undefined);
+      internal.webSocketLinked(socketId);
       return;
     }
     native.fetchDone(id, parts, undefined);
+    if (body !== null && typeof body === 'object' && !ArrayBuffer.isView(body)) pump(id, internal.byteReader(body));
+  }
+
+  // Streams a ReadableStream body to the client: the next chunk is read only once the previous one is written,
+  // so a slow client slows the producer instead of filling memory.
+  async function pump(id, reader) {
+    try {
+      for (;;) {
+        const chunk = await reader.read();
+        if (chunk === null) {
+          native.streamEnd(id);
+          return;
+        }
+        const ok = await new Promise((resolve) => native.streamWrite(id, chunk, resolve));
+        if (!ok) {
+          reader.cancel(new Error('the client went away'));
+          native.streamAbort(id, undefined);
+          return;
+        }
+      }
+    } catch (e) {
+      native.streamAbort(id, e);
+    }
   }
   function describe(v) {
     if (v === null) return 'null';

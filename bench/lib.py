@@ -46,9 +46,10 @@ def rss_mb(pid):
     return int(m.group(1)) / 1024
 
 
-def wrk(port, seconds, connections=32, threads=1, path='/'):
-    out = subprocess.run(['wrk', '-t%d' % threads, '-c%d' % connections, '-d%ds' % seconds, '--latency',
-                          'http://127.0.0.1:%d%s' % (port, path)], capture_output=True, text=True, check=True).stdout
+def wrk(port, seconds, connections=32, threads=1, path='/', host=None):
+    extra = ['-H', 'Host: ' + host] if host else []
+    out = subprocess.run(['wrk', '-t%d' % threads, '-c%d' % connections, '-d%ds' % seconds, '--latency'] + extra +
+                         ['http://127.0.0.1:%d%s' % (port, path)], capture_output=True, text=True, check=True).stdout
     def latency(label):
         m = re.search(r'^\s+%s\s+([\d.]+)(us|ms|s)\s*$' % label, out, re.M)
         value, unit = float(m.group(1)), m.group(2)
@@ -65,6 +66,8 @@ def wrk(port, seconds, connections=32, threads=1, path='/'):
 
 
 class Server:
+    host = None  # the Host header to send, where the server routes by it
+
     def __init__(self, name, argv, port, cwd=None, env=None):
         self.name = name
         self.log = tempfile.TemporaryFile()
@@ -82,6 +85,7 @@ class Server:
 
 
 def measure(server, seconds, warmup=2, **wrk_args):
+    wrk_args.setdefault('host', server.host)
     wrk(server.port, warmup, **wrk_args)
     cpu0 = cpu_seconds(server.proc.pid)
     r = wrk(server.port, seconds, **wrk_args)

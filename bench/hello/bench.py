@@ -26,9 +26,30 @@ const hello :Workerd.Worker = (
 '''
 
 
+class IsletServe:
+    """`islet serve` with one event-loop thread and the hello worker deployed through its API."""
+
+    def __init__(self):
+        sys.path.insert(0, os.path.join(ROOT, 'tests', 'integration'))
+        from serve_process import Serve
+        self.serve = Serve(extra=('--threads', '1'))
+        acc = self.serve.create_account('bench')
+        with open(WORKER) as f:
+            self.serve.deploy_js(acc, 'hello', f.read())
+        self.port = self.serve.public_port
+        self.proc = self.serve.proc
+        self.host = 'hello.bench.islet.localhost'
+
+    def stop(self):
+        self.serve.stop()
+        shutil.rmtree(self.serve.data_dir)
+
+
 def start(kind, tmp):
+    if kind == 'islet-serve':
+        return IsletServe()
     port = free_port()
-    if kind == 'islet':
+    if kind == 'islet-dev':
         return Server(kind, [os.path.join(ROOT, 'build', 'islet'), 'dev', WORKER, '--port', str(port),
                              '--threads', '1'], port)
     if kind == 'workerd':
@@ -48,7 +69,7 @@ def main():
     ap.add_argument('--rounds', type=int, default=3)
     ap.add_argument('--seconds', type=int, default=10)
     ap.add_argument('--connections', type=int, default=32)
-    ap.add_argument('--only', default='islet,workerd,deno')
+    ap.add_argument('--only', default='islet-dev,islet-serve,workerd,deno')
     args = ap.parse_args()
     kinds = args.only.split(',')
     results = {k: [] for k in kinds}
@@ -72,15 +93,19 @@ def main():
         print('| %s | %.0f | %.2f | %.2f | %.1f | %.1f |' % (kind, median(rows, 'rps'), median(rows, 'p50'),
                                                            median(rows, 'p99'), median(rows, 'cpu_us_per_req'),
                                                            median(rows, 'rss_mb')))
-    if 'islet' in results and 'workerd' in results:
-        i, w = results['islet'], results['workerd']
-        print()
-        print('islet vs workerd: %.2fx req/s, %.2fx less CPU per request' % (
-            median(i, 'rps') / median(w, 'rps'), median(w, 'cpu_us_per_req') / median(i, 'cpu_us_per_req')))
-    if 'islet' in results and 'deno' in results:
-        i, d = results['islet'], results['deno']
-        print('islet vs deno:    %.2fx req/s, %.2fx CPU per request' % (
-            median(i, 'rps') / median(d, 'rps'), median(i, 'cpu_us_per_req') / median(d, 'cpu_us_per_req')))
+    print()
+    for mine in ('islet-dev', 'islet-serve'):
+        if mine not in results:
+            continue
+        i = results[mine]
+        if 'workerd' in results:
+            w = results['workerd']
+            print('%s vs workerd: %.2fx req/s, %.2fx less CPU per request' % (
+                mine, median(i, 'rps') / median(w, 'rps'), median(w, 'cpu_us_per_req') / median(i, 'cpu_us_per_req')))
+        if 'deno' in results:
+            d = results['deno']
+            print('%s vs deno:    %.2fx req/s, %.2fx CPU per request' % (
+                mine, median(i, 'rps') / median(d, 'rps'), median(i, 'cpu_us_per_req') / median(d, 'cpu_us_per_req')))
 
 
 if __name__ == '__main__':

@@ -1,0 +1,107 @@
+"""bench/hono: the same Hono app, bundled once with esbuild (the options `islet deploy` uses), on islet (dev, one
+thread) and on workerd (one thread), loaded by wrk on loopback, alternating, several rounds; prints medians.
+
+Usage: bench/hono/run.sh [--rounds 3] [--seconds 10] [--connections 32] [--path /users/42]
+"""
+import argparse
+import os
+import shutil
+import subprocess
+import sys
+import tempfile
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+from lib import ROOT, TOOLS, HERE, Server, free_port, measure, median  # noqa: E402
+
+APP = os.path.join(HERE, 'hono', 'app.js')
+# The same options as src/cli/bundle.cc.
+ESBUILD_OPTIONS = ['--bundle', '--format=esm', '--platform=neutral', '--target=es2022',
+                   '--conditions=workerd,worker,browser', '--main-fields=browser,module,main',
+                   '--define:process.env.NODE_ENV="production"', '--log-level=warning']
+
+WORKERD_CONFIG = '''using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [(name = "main", worker = .app)],
+  sockets = [(name = "http", address = "127.0.0.1:%d", http = (), service = "main")],
+);
+const app :Workerd.Worker = (
+  modules = [(name = "worker.js", esModule = embed "%s")],
+  compatibilityDate = "2024-01-01",
+);
+'''
+
+
+def bundle(tmp):
+    """Bundles app.js with bench/.tools' hono and esbuild; returns the bundle's path."""
+    out = os.path.join(tmp, 'worker.js')
+    env = dict(os.environ, NODE_PATH=os.path.join(HERE, '.tools', 'node_modules'))  # where 'hono' resolves
+    subprocess.run([os.path.join(TOOLS, 'esbuild'), APP, *ESBUILD_OPTIONS, '--outfile=' + out], env=env, check=True)
+    return out
+
+
+def start(kind, islet, worker, tmp):
+    port = free_port()
+    if kind == 'islet':
+        return Server(kind, [islet, 'dev', worker, '--port', str(port), '--threads', '1'], port)
+    if kind == 'workerd':
+        config = os.path.join(tmp, 'app.capnp')
+        with open(config, 'w') as f:
+            f.write(WORKERD_CONFIG % (port, os.path.basename(worker)))  # embeds relative to the config
+        return Server(kind, [os.path.join(TOOLS, 'workerd'), 'serve', config], port)
+    raise ValueError(kind)
+
+
+def check(server, path):
+    """The app answers on `path` with a 200 before it is measured."""
+    with urllib.request.urlopen('http://127.0.0.1:%d%s' % (server.port, path), timeout=10) as r:
+        if r.status != 200:
+            raise RuntimeError('%s answered %d on %s' % (server.name, r.status, path))
+        return r.read()
+
+
+def main():
+    ap = argparse.ArgumentParser()
+    ap.add_argument('--rounds', type=int, default=3)
+    ap.add_argument('--seconds', type=int, default=10)
+    ap.add_argument('--connections', type=int, default=32)
+    ap.add_argument('--path', default='/users/42', help='the route wrk requests')
+    ap.add_argument('--only', default='islet,workerd')
+    ap.add_argument('--islet', default=os.environ.get('ISLET_BIN', os.path.join(ROOT, 'build', 'islet')))
+    args = ap.parse_args()
+    kinds = args.only.split(',')
+    results = {k: [] for k in kinds}
+    with tempfile.TemporaryDirectory() as tmp:
+        worker = bundle(tmp)
+        print('bundled %s: %d bytes; wrk GET %s' % (os.path.relpath(APP, ROOT), os.path.getsize(worker), args.path))
+        for rnd in range(args.rounds):
+            for kind in kinds:
+                server = start(kind, args.islet, worker, tmp)
+                try:
+                    body = check(server, args.path)
+                    if rnd == 0:
+                        print('%s: %s' % (kind, body.decode(errors='replace')[:100]))
+                    r = measure(server, args.seconds, connections=args.connections, path=args.path)
+                finally:
+                    server.stop()
+                results[kind].append(r)
+                print('round %d %-8s %9.0f req/s  p50 %7.2f ms  p99 %7.2f ms  %6.1f us CPU/req  RSS %6.1f MB  non-2xx %d'
+                      % (rnd + 1, kind, r['rps'], r['p50'], r['p99'], r['cpu_us_per_req'], r['rss_mb'], r['errors']),
+                      flush=True)
+    print()
+    print('| server | req/s | p50 ms | p99 ms | CPU µs/req | RSS after MB |')
+    print('|---|---|---|---|---|---|')
+    for kind in kinds:
+        rows = results[kind]
+        print('| %s | %.0f | %.2f | %.2f | %.1f | %.1f |' % (kind, median(rows, 'rps'), median(rows, 'p50'),
+                                                           median(rows, 'p99'), median(rows, 'cpu_us_per_req'),
+                                                           median(rows, 'rss_mb')))
+    if 'islet' in results and 'workerd' in results:
+        i, w = results['islet'], results['workerd']
+        print()
+        print('islet vs workerd: %.2fx req/s, %.2fx less CPU per request' % (
+            median(i, 'rps') / median(w, 'rps'), median(w, 'cpu_us_per_req') / median(i, 'cpu_us_per_req')))
+
+
+if __name__ == '__main__':
+    main()

@@ -1,20 +1,22 @@
-"""bench/hono: the same Hono app, bundled once with esbuild (the options `islet deploy` uses), on islet (dev, one
-thread) and on workerd (one thread), loaded by wrk on loopback, alternating, several rounds; prints medians.
+"""bench/hono: the same Hono app, bundled once with esbuild (the options `islet deploy` uses), on islet (`islet dev`
+and `islet serve`, one event-loop thread each) and on workerd, loaded by wrk on loopback, alternating, several
+rounds; prints medians. ISLET_BIN picks the islet binary (default build/islet).
 
 Usage: bench/hono/run.sh [--rounds 3] [--seconds 10] [--connections 32] [--path /users/42]
 """
 import argparse
+import http.client
 import os
 import shutil
 import subprocess
 import sys
 import tempfile
-import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 from lib import ROOT, TOOLS, HERE, Server, free_port, measure, median  # noqa: E402
 
 APP = os.path.join(HERE, 'hono', 'app.js')
+ISLET = os.environ.get('ISLET_BIN', os.path.join(ROOT, 'build', 'islet'))
 # The same options as src/cli/bundle.cc.
 ESBUILD_OPTIONS = ['--bundle', '--format=esm', '--platform=neutral', '--target=es2022',
                    '--conditions=workerd,worker,browser', '--main-fields=browser,module,main',
@@ -40,10 +42,33 @@ def bundle(tmp):
     return out
 
 
-def start(kind, islet, worker, tmp):
+class IsletServe:
+    """`islet serve` with one event-loop thread and the bundle deployed through its API."""
+
+    def __init__(self, worker):
+        sys.path.insert(0, os.path.join(ROOT, 'tests', 'integration'))
+        os.environ.setdefault('ISLET_BIN', ISLET)
+        from serve_process import Serve
+        self.name = 'islet-serve'
+        self.serve = Serve(extra=('--threads', '1'))
+        acc = self.serve.create_account('bench')
+        with open(worker) as f:
+            self.serve.deploy_js(acc, 'hono', f.read())
+        self.port = self.serve.public_port
+        self.proc = self.serve.proc
+        self.host = 'hono.bench.islet.localhost'
+
+    def stop(self):
+        self.serve.stop()
+        shutil.rmtree(self.serve.data_dir)
+
+
+def start(kind, worker, tmp):
+    if kind == 'islet-serve':
+        return IsletServe(worker)
     port = free_port()
-    if kind == 'islet':
-        return Server(kind, [islet, 'dev', worker, '--port', str(port), '--threads', '1'], port)
+    if kind == 'islet-dev':
+        return Server(kind, [ISLET, 'dev', worker, '--port', str(port), '--threads', '1'], port)
     if kind == 'workerd':
         config = os.path.join(tmp, 'app.capnp')
         with open(config, 'w') as f:
@@ -53,11 +78,17 @@ def start(kind, islet, worker, tmp):
 
 
 def check(server, path):
-    """The app answers on `path` with a 200 before it is measured."""
-    with urllib.request.urlopen('http://127.0.0.1:%d%s' % (server.port, path), timeout=10) as r:
-        if r.status != 200:
-            raise RuntimeError('%s answered %d on %s' % (server.name, r.status, path))
-        return r.read()
+    """The app's answer on `path`, which must be a 200, before it is measured."""
+    conn = http.client.HTTPConnection('127.0.0.1', server.port, timeout=10)
+    try:
+        conn.request('GET', path, headers={'Host': server.host} if server.host else {})
+        r = conn.getresponse()
+        body = r.read()
+    finally:
+        conn.close()
+    if r.status != 200:
+        raise RuntimeError('%s answered %d on %s: %r' % (server.name, r.status, path, body[:200]))
+    return body
 
 
 def main():
@@ -66,8 +97,7 @@ def main():
     ap.add_argument('--seconds', type=int, default=10)
     ap.add_argument('--connections', type=int, default=32)
     ap.add_argument('--path', default='/users/42', help='the route wrk requests')
-    ap.add_argument('--only', default='islet,workerd')
-    ap.add_argument('--islet', default=os.environ.get('ISLET_BIN', os.path.join(ROOT, 'build', 'islet')))
+    ap.add_argument('--only', default='islet-dev,islet-serve,workerd')
     args = ap.parse_args()
     kinds = args.only.split(',')
     results = {k: [] for k in kinds}
@@ -76,7 +106,7 @@ def main():
         print('bundled %s: %d bytes; wrk GET %s' % (os.path.relpath(APP, ROOT), os.path.getsize(worker), args.path))
         for rnd in range(args.rounds):
             for kind in kinds:
-                server = start(kind, args.islet, worker, tmp)
+                server = start(kind, worker, tmp)
                 try:
                     body = check(server, args.path)
                     if rnd == 0:
@@ -85,7 +115,7 @@ def main():
                 finally:
                     server.stop()
                 results[kind].append(r)
-                print('round %d %-8s %9.0f req/s  p50 %7.2f ms  p99 %7.2f ms  %6.1f us CPU/req  RSS %6.1f MB  non-2xx %d'
+                print('round %d %-11s %9.0f req/s  p50 %7.2f ms  p99 %7.2f ms  %6.1f us CPU/req  RSS %6.1f MB  non-2xx %d'
                       % (rnd + 1, kind, r['rps'], r['p50'], r['p99'], r['cpu_us_per_req'], r['rss_mb'], r['errors']),
                       flush=True)
     print()
@@ -96,12 +126,14 @@ def main():
         print('| %s | %.0f | %.2f | %.2f | %.1f | %.1f |' % (kind, median(rows, 'rps'), median(rows, 'p50'),
                                                            median(rows, 'p99'), median(rows, 'cpu_us_per_req'),
                                                            median(rows, 'rss_mb')))
-    if 'islet' in results and 'workerd' in results:
-        i, w = results['islet'], results['workerd']
+    if 'workerd' in results:
         print()
-        print('islet vs workerd: %.2fx req/s, %.2fx less CPU per request' % (
-            median(i, 'rps') / median(w, 'rps'), median(w, 'cpu_us_per_req') / median(i, 'cpu_us_per_req')))
-
+        w = results['workerd']
+        for mine in ('islet-dev', 'islet-serve'):
+            if mine in results:
+                i = results[mine]
+                print('%s vs workerd: %.2fx req/s, %.2fx less CPU per request' % (
+                    mine, median(i, 'rps') / median(w, 'rps'), median(w, 'cpu_us_per_req') / median(i, 'cpu_us_per_req')))
 
 if __name__ == '__main__':
     main()

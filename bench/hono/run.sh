@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# A Hono app (bundled once with esbuild) on islet dev and workerd, alternating, same run. See docs/benchmarks.md.
+# A Hono app (bundled once with esbuild) on islet dev and workerd, alternating, same run; prints a markdown table.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 bash tools.sh

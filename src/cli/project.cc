@@ -174,8 +174,9 @@ Result<Project> loadBundled(const fs::path& mainFile, const std::string& reason,
 
 Result<Project> loadProject(const fs::path& input, const ProjectOptions& options) {
   std::error_code ec;
-  fs::path path = fs::absolute(input, ec);
+  fs::path path = fs::absolute(input, ec).lexically_normal();
   if (ec || !fs::exists(path)) return Status::notFound(fmt::format("{}: no such file or folder", input.string()));
+  if (!path.has_filename()) path = path.parent_path();  // "." and "dir/" name the folder itself
   fs::path mainFile;
   std::string name;
   auto script = std::make_shared<runtime::Script>();

@@ -104,7 +104,8 @@ class Isolate {
   // Compares the ArrayBuffers and Wasm memories this isolate holds with its limit (arrayBufferLimitBytes); past
   // it, heapLimitReached() turns true and this returns false. Wasm memories bypass the ArrayBuffer allocator (a
   // single memory is capped by the platform's wasmMaxMemoryBytes), so this is where their total is enforced:
-  // call it after every entry into JS.
+  // call it after every entry into JS. Past the limit it runs a full GC first (unreferenced memories count until
+  // one), so only what the worker still holds condemns it.
   bool checkExternalMemory();
 
  private:

@@ -8,6 +8,7 @@
 
 #include "engine/modules.h"
 #include "engine/platform.h"
+#include "engine/wasm.h"
 
 namespace islet::engine {
 namespace {
@@ -170,6 +171,41 @@ TEST_F(EngineTest, ModulesLoadAndReportErrorsWithLocation) {
   EXPECT_FALSE(s.isOk());
   EXPECT_NE(s.message().find("RangeError: top level"), std::string::npos) << s.message();
   EXPECT_NE(s.message().find("main.js:2:"), std::string::npos) << s.message();
+}
+
+// (module (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))
+const char kAddWasm[] = "\0asm\x01\0\0\0\x01\x07\x01\x60\x02\x7f\x7f\x01\x7f\x03\x02\x01\0\x07\x07\x01\x03"
+                        "add\0\0\x0a\x09\x01\x07\0\x20\0\x20\x01\x6a\x0b";
+
+TEST_F(EngineTest, WasmIsCompiledByIsletOnlyAndShared) {
+  v8::Isolate* iso = isolate_->v8();
+  v8::Isolate::Scope is(iso);
+  v8::HandleScope hs(iso);
+  v8::Context::Scope cs(isolate_->context());
+  std::string bytes(kAddWasm, sizeof kAddWasm - 1);
+  // A worker cannot compile bytes at run time.
+  EXPECT_EQ(eval("try { new WebAssembly.Module(new Uint8Array([0, 97, 115, 109, 1, 0, 0, 0])) } catch (e) { String(e) }"),
+            "CompileError: WebAssembly.Module(): Wasm code generation disallowed by embedder");
+  // islet can, from a module part, and every later compile of the same bytes comes from the process cache.
+  WasmCacheStats before = wasmCacheStats();
+  std::vector<ModuleSource> modules = {
+      {"index.js", "import m from './add.wasm'; export default new WebAssembly.Instance(m).exports.add(40, 2);"},
+      {"add.wasm", bytes, ModuleKind::kWasm},
+  };
+  v8::Local<v8::Object> ns;
+  Status s = evaluateModules(*isolate_, modules, "index.js", &ns);
+  ASSERT_TRUE(s.isOk()) << s.message();
+  EXPECT_EQ(bind::toUtf8(iso, ns->Get(isolate_->context(), bind::str(iso, "default")).ToLocalChecked()), "42");
+  EXPECT_FALSE(compileWasmModule(iso, bytes).IsEmpty());
+  WasmCacheStats after = wasmCacheStats();
+  EXPECT_EQ(after.hits + after.compiles - before.hits - before.compiles, 2u);
+  EXPECT_GE(after.hits, before.hits + 1);
+  // Bytes that are not a module fail with a CompileError naming the part.
+  std::vector<ModuleSource> bad = {{"index.js", "import m from './bad.wasm';"},
+                                   {"bad.wasm", std::string("\0asm\x01\0\0\0\x01", 9), ModuleKind::kWasm}};
+  s = evaluateModules(*isolate_, bad, "index.js", &ns);
+  EXPECT_FALSE(s.isOk());
+  EXPECT_NE(s.message().find("CompileError: bad.wasm: "), std::string::npos) << s.message();
 }
 
 }  // namespace

@@ -25,7 +25,9 @@ using tcp = asio::ip::tcp;
 std::string_view reasonPhrase(int status) {
   if (status < 100 || status > 999) return {};
   auto s = http::obsolete_reason(static_cast<http::status>(status));
-  return {s.data(), s.size()};
+  std::string_view text(s.data(), s.size());
+  if (text == "<unknown-status>") return {};  // Beast's placeholder, not a reason phrase
+  return text;
 }
 
 namespace {

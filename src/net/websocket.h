@@ -71,7 +71,7 @@ class Session : public std::enable_shared_from_this<Session> {
   struct Handlers {
     std::function<void(std::string)> onMessage;  // a complete text or binary message from the client
     std::function<void()> onClose;               // once, when the session ends, whichever side ended it
-    std::function<void(std::string)> onBinaryMessage;  // if set, binary messages come here instead of onMessage
+    std::function<void(std::string)> onBinaryMessage = nullptr;  // if set, binary messages come here, not to onMessage
   };
   // How the session ended (read it in onClose): the close frame's code and reason, from the client if it closed
   // first, else the ones this side sent; 1006 and not clean if the connection just ended.

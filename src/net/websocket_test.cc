@@ -8,6 +8,8 @@
 #include <boost/asio/read.hpp>
 #include <boost/asio/write.hpp>
 
+#include <mutex>
+#include <optional>
 #include <thread>
 
 namespace islet::net::websocket {
@@ -266,6 +268,99 @@ TEST(WebSocketSession, OversizedMessageClosesWith1009) {
   ASSERT_GE(close.payload.size(), 2u);
   EXPECT_EQ((static_cast<uint8_t>(close.payload[0]) << 8) | static_cast<uint8_t>(close.payload[1]), 1009);
   EXPECT_TRUE(client.atEof());
+}
+
+// A server that answers text with text and binary with binary (onBinaryMessage / sendBinary), and records how each
+// session ended (closeInfo).
+class TypedEchoServer {
+ public:
+  TypedEchoServer() : listener_(io_, [this](std::shared_ptr<Exchange> e) { accept(std::move(e)); }, ServerLimits{}) {
+    EXPECT_TRUE(listener_.listen(tcp::endpoint(asio::ip::make_address("127.0.0.1"), 0)).isOk());
+    thread_ = std::thread([this] { io_.run(); });
+  }
+  ~TypedEchoServer() {
+    io_.stop();
+    thread_.join();
+  }
+  uint16_t port() const { return listener_.localEndpoint().port(); }
+  // The last session's end, once it ended.
+  std::optional<Session::CloseInfo> ended() {
+    std::lock_guard<std::mutex> lock(mutex_);
+    return ended_;
+  }
+
+ private:
+  void accept(std::shared_ptr<Exchange> e) {
+    auto answer = handshakeResponse(e->request(), "");
+    ASSERT_TRUE(answer.isOk());
+    auto up = e->upgrade();
+    auto session = std::make_shared<Session>(std::move(up.socket), std::move(up.buffered), Session::Limits{});
+    std::weak_ptr<Session> weak = session;
+    Session* raw = session.get();
+    Session::Handlers handlers;
+    handlers.onMessage = [weak](std::string m) {
+      if (auto s = weak.lock()) s->sendText("text:" + m);
+    };
+    handlers.onBinaryMessage = [weak](std::string m) {
+      if (auto s = weak.lock()) s->sendBinary(m);
+    };
+    handlers.onClose = [this, raw] {
+      std::lock_guard<std::mutex> lock(mutex_);
+      ended_ = raw->closeInfo();
+    };
+    session->start(std::move(answer.value()), std::move(handlers));
+  }
+  asio::io_context io_;
+  Listener listener_;
+  std::thread thread_;
+  std::mutex mutex_;
+  std::optional<Session::CloseInfo> ended_;
+};
+
+std::optional<Session::CloseInfo> waitForEnd(TypedEchoServer& server) {
+  for (int i = 0; i < 200 && !server.ended(); i++) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  return server.ended();
+}
+
+TEST(WebSocketSession, BinaryMessagesStayBinaryAndTheClientsCloseIsReported) {
+  TypedEchoServer server;
+  Client client(server.port());
+  client.send(handshakeBytes());
+  client.readHead();
+  MaskKey key = {1, 2, 3, 4};
+  std::string bytes("\x00\x01\xff", 3);
+  client.send(encodeFrame(Opcode::kBinary, bytes, &key));
+  Frame binary = client.readFrame();
+  EXPECT_EQ(binary.opcode, Opcode::kBinary);
+  EXPECT_EQ(binary.payload, bytes);
+  // A fragmented binary message keeps its type.
+  client.send(encodeFrame(Opcode::kBinary, "ab", &key, false) + encodeFrame(Opcode::kContinuation, "cd", &key, true));
+  Frame joined = client.readFrame();
+  EXPECT_EQ(joined.opcode, Opcode::kBinary);
+  EXPECT_EQ(joined.payload, "abcd");
+  client.send(encodeFrame(Opcode::kText, "t", &key));
+  EXPECT_EQ(client.readFrame().payload, "text:t");
+
+  client.send(encodeFrame(Opcode::kClose, closePayload(4002, "done here"), &key));
+  EXPECT_EQ(client.readFrame().opcode, Opcode::kClose);
+  auto info = waitForEnd(server);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->code, 4002);
+  EXPECT_EQ(info->reason, "done here");
+  EXPECT_TRUE(info->clean);
+}
+
+TEST(WebSocketSession, AConnectionThatJustEndsIsAnAbnormalClose) {
+  TypedEchoServer server;
+  {
+    Client client(server.port());
+    client.send(handshakeBytes());
+    client.readHead();
+  }
+  auto info = waitForEnd(server);
+  ASSERT_TRUE(info.has_value());
+  EXPECT_EQ(info->code, 1006);
+  EXPECT_FALSE(info->clean);
 }
 
 }  // namespace

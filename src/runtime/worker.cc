@@ -31,6 +31,23 @@ net::Response plainResponse(int status, std::string body) {
 // must not grow memory without bound).
 constexpr size_t kMaxUnhandledRejections = 1000;
 
+// Compiles the script's WebAssembly into the process-wide cache before its top level runs, outside the CPU limit:
+// compiling is islet's work, done once per process, and the loads in the top level then take the compiled module
+// from the cache. Errors are left for those loads to report.
+void precompileWasm(engine::Isolate& isolate, const Script& script) {
+  v8::Isolate* iso = isolate.v8();
+  v8::Isolate::Scope isolateScope(iso);
+  v8::HandleScope handles(iso);
+  v8::Context::Scope contextScope(isolate.context());
+  v8::TryCatch tryCatch(iso);
+  for (const auto& m : script.modules) {
+    if (m.kind == engine::ModuleKind::kWasm) (void)engine::compileWasmModule(iso, m.source);
+  }
+  for (const auto& b : script.bindings) {
+    if (b.type == Binding::Type::kWasmModule) (void)engine::compileWasmModule(iso, b.value);
+  }
+}
+
 }  // namespace
 
 void Worker::onPromiseReject(v8::PromiseRejectMessage message) {
@@ -135,6 +152,11 @@ class Worker::Entry {
   Watchdog::Entry watchdog_;
 };
 
+void Worker::runEntry(uint32_t requestId, const std::function<void(v8::Isolate*, v8::Local<v8::Context>)>& body) {
+  Entry entry(*this, requestId);
+  body(entry.isolate(), entry.context());
+}
+
 Worker::Worker(asio::io_context& io, std::shared_ptr<const Script> script, Options options)
     : io_(io), script_(std::move(script)), options_(std::move(options)) {
   if (script_->cpuLimitMs > 0) {
@@ -158,6 +180,7 @@ Worker::~Worker() {
     dispatchFetch_.Reset();
     runTimer_.Reset();
     dispatchScheduled_.Reset();
+    streamCallbacks_.clear();
   }
   isolate_.reset();
 }
@@ -228,6 +251,7 @@ Status Worker::init(const engine::Engine& engine) {
   for (const auto& b : script_->bindings) {
     if (b.type == Binding::Type::kKvNamespace) kvAccess_.namespaceIds.insert(b.value);
   }
+  precompileWasm(*isolate_, *script_);
   api::kv::setAccess(iso, &kvAccess_);
 
   Status status = Status::ok();
@@ -418,6 +442,7 @@ void Worker::fetchDone(uint32_t id, v8::Local<v8::Value> parts, v8::Local<v8::Va
   }
   v8::Local<v8::Object> p = parts.As<v8::Object>();
   net::Response response;
+  uint32_t socketId = 0;  // a 101 handing a WebSocket to the client
   try {
     using engine::bind::check;
     response.status = static_cast<int>(check(check(p->Get(context, str(iso, "status")))->Int32Value(context)));
@@ -436,6 +461,8 @@ void Worker::fetchDone(uint32_t id, v8::Local<v8::Value> parts, v8::Local<v8::Va
                                       engine::bind::toLatin1(iso, check(array->Get(context, i + 1))));
       }
     }
+    v8::Local<v8::Value> webSocket = check(p->Get(context, str(iso, "webSocket")));
+    if (response.status == 101 && webSocket->IsUint32()) socketId = webSocket.As<v8::Uint32>()->Value();
     v8::Local<v8::Value> body = check(p->Get(context, str(iso, "body")));
     if (body->IsString()) {
       response.body = engine::bind::toUtf8(iso, body);
@@ -459,6 +486,7 @@ void Worker::fetchDone(uint32_t id, v8::Local<v8::Value> parts, v8::Local<v8::Va
   } catch (const engine::bind::PendingException&) {
     return complete(it, plainResponse(500, "Worker threw exception\n"), Outcome::kException);
   }
+  if (socketId != 0) return acceptWebSocket(it, socketId, std::move(response));
   complete(it, std::move(response), Outcome::kOk);
 }
 
@@ -492,6 +520,12 @@ void Worker::chargeCpu(uint32_t requestId, int64_t cpuUs) {
     for (auto& f : finished_) {
       if (f.id == requestId) {
         f.pending.cpuUs += cpuUs;
+        return;
+      }
+    }
+    for (auto& [socketId, socket] : sockets_) {
+      if (socket.requestId == requestId) {
+        socket.pending.cpuUs += cpuUs;
         return;
       }
     }
@@ -567,6 +601,7 @@ void Worker::afterEntry(Outcome outcome) {
     std::vector<uint32_t> ids;
     for (auto& [id, p] : pending_) ids.push_back(id);
     for (uint32_t id : ids) fail(id, outcome, reason);
+    closeSockets(1011, "the worker exceeded a limit", outcome);
     timers_.clear();
     if (testsDone_) {
       consoleLog("error", reason);
@@ -576,7 +611,7 @@ void Worker::afterEntry(Outcome outcome) {
     return;
   }
   // Nothing left that could resolve a pending request: it will never get a response.
-  if (!pending_.empty() && timers_.empty() && subrequests_.empty() && streamWrites_ == 0) {
+  if (!pending_.empty() && timers_.empty() && subrequests_.empty() && streamWrites_ == 0 && sockets_.empty()) {
     std::vector<uint32_t> ids;
     for (auto& [id, p] : pending_) ids.push_back(id);
     for (uint32_t id : ids) {
@@ -670,7 +705,8 @@ void Worker::timerCancel(uint32_t id) {
 
 void Worker::fireTimer(uint32_t id) {
   if (broken()) return;
-  if (pending_.empty() && !options_.testMode && engine::Clock::realMs() - lastCompleteMs_ > options_.limits.backgroundMs) {
+  if (pending_.empty() && sockets_.empty() && !options_.testMode &&
+      engine::Clock::realMs() - lastCompleteMs_ > options_.limits.backgroundMs) {
     log::warn("[{}] work after the last response ran past {} ms (ctx.waitUntil is bounded): its timers are cancelled",
               script_->name, options_.limits.backgroundMs);
     for (auto& [tid, timer] : timers_) timer->cancel();
@@ -995,6 +1031,9 @@ TailEvent* Worker::traceOf(uint32_t id) {
   for (auto& f : finished_) {
     if (f.id == id) return f.pending.trace.get();
   }
+  for (auto& [socketId, socket] : sockets_) {
+    if (socket.requestId == id) return socket.pending.trace.get();
+  }
   return nullptr;
 }
 
@@ -1030,24 +1069,27 @@ namespace islet::runtime {
 
 void Worker::streamWrite(uint32_t id, std::string chunk, v8::Local<v8::Function> done) {
   auto it = pending_.find(id);
-  v8::Isolate* iso = isolate_->v8();
-  auto callback = std::make_shared<v8::Global<v8::Function>>(iso, done);
+  uint64_t key = nextStreamCallback_++;
+  streamCallbacks_.emplace(key, v8::Global<v8::Function>(isolate_->v8(), done));
   auto alive = alive_;
   streamWrites_++;
-  auto finish = [this, alive, id, callback](bool ok) {
+  auto finish = [this, alive, id, key](bool ok) {
     // Posted: the callback runs in an entry of its own, never nested in the one that wrote.
-    asio::post(io_, [this, alive, id, callback, ok] {
-      if (!*alive) return;
+    asio::post(io_, [this, alive, id, key, ok] {
+      if (!*alive) return;  // the Worker, and with it the callback, is gone
       streamWrites_--;
+      auto cb = streamCallbacks_.find(key);
+      if (cb == streamCallbacks_.end()) return;
+      v8::Global<v8::Function> callback = std::move(cb->second);
+      streamCallbacks_.erase(cb);
       if (broken()) return;
       Entry entry(*this, pending_.count(id) ? id : 0);
       v8::Isolate* iso = entry.isolate();
       v8::TryCatch tryCatch(iso);
       v8::Local<v8::Value> args[] = {v8::Boolean::New(iso, ok)};
-      if (callback->Get(iso)->Call(entry.context(), v8::Undefined(iso), 1, args).IsEmpty() && !tryCatch.HasTerminated()) {
+      if (callback.Get(iso)->Call(entry.context(), v8::Undefined(iso), 1, args).IsEmpty() && !tryCatch.HasTerminated()) {
         consoleLog("error", fmt::format("Uncaught {}", engine::describeException(iso, tryCatch)));
       }
-      callback->Reset();
     });
   };
   if (it == pending_.end() || !it->second.writer) return finish(false);

@@ -179,6 +179,8 @@ class Worker final : public engine::Host {
     int64_t bytesOut;
   };
   class Entry;
+  // Runs `body` inside an Entry for `requestId` (0: shared work): for code outside worker.cc.
+  void runEntry(uint32_t requestId, const std::function<void(v8::Isolate*, v8::Local<v8::Context>)>& body);
 
   // A request answered with 101 and a WebSocket (worker_websocket.cc): its invocation stays open while the
   // socket does; each message delivered is an entry of its own with the per-request CPU limit, charged to it;
@@ -237,6 +239,9 @@ class Worker final : public engine::Host {
   std::vector<Finished> finished_;
   bool inEntry_ = false;
   int streamWrites_ = 0;  // response-body chunks on their way to a socket
+  // The JS callbacks of those writes, held here so they are released before the isolate is.
+  std::unordered_map<uint64_t, v8::Global<v8::Function>> streamCallbacks_;
+  uint64_t nextStreamCallback_ = 1;
   uint32_t currentRequest_ = 0;  // the request the running entry is for (0: shared work)
   size_t traced_ = 0;            // invocations with a trace not yet published
   std::unordered_map<uint32_t, Subrequest> subrequests_;  // by fetch id: in flight or waiting

@@ -276,6 +276,14 @@ class WasmLimits(unittest.TestCase):
         self.assertEqual(self.serve.get(h)[0], 503)
         self.assertEqual(self.serve.get('app.good.islet.localhost')[3], b'fine')
 
+    def test_memories_nothing_references_do_not_count(self):
+        # 20 MB per request, dropped at once: garbage until a GC, which runs before any isolate is condemned.
+        source = (b'export default { fetch() { const m = new WebAssembly.Memory({ initial: 320 });'
+                  b' new Uint8Array(m.buffer)[0] = 1; return new Response("ok"); } };')
+        h = self.upload('churn', [('index.js', 'application/javascript+module', source)])
+        statuses = [self.serve.get(h)[0] for _ in range(20)]
+        self.assertEqual(set(statuses), {200})
+
     def test_wasm_infinite_loop_hits_the_cpu_limit_while_a_neighbour_answers(self):
         h = self.upload('spinner', [('index.js', 'application/javascript+module', SPIN_JS.encode()),
                                     ('spin.wasm', 'application/wasm', wat2wasm(SPIN_WAT))])

@@ -165,6 +165,8 @@
   function receive(ws, event) {
     const s = stateOf(ws);
     if (s.readyState === CLOSED) return;
+    if (s.accepted) later(() => fire(ws, event));
+    else s.inbox.push(event);
     if (event.type === 'close') {
       s.closeReceived = true;
       // Answer a close as a browser does, so that both ends end up closed.
@@ -175,8 +177,6 @@
         }
       }
     }
-    if (s.accepted) later(() => fire(ws, event));
-    else s.inbox.push(event);
   }
 
   function fire(ws, event) {

@@ -16,15 +16,24 @@
   const targetAdd = EventTarget.prototype.addEventListener;
   const targetRemove = EventTarget.prototype.removeEventListener;
   const targetDispatch = EventTarget.prototype.dispatchEvent;
-  internal.makeEventTarget(g);
+  // The global's listener map is made at run time, never in the snapshot: the global proxy a context is restored
+  // with is a new object to a WeakMap, so one filled at snapshot time would not find it.
+  const globalTarget = () => internal.makeEventTarget(g);
   internal.globalEventTarget = g;
-  Object.setPrototypeOf(g, Object.create(EventTarget.prototype, {
-    [Symbol.toStringTag]: { value: 'ServiceWorkerGlobalScope', configurable: true },
-  }));
+  class ServiceWorkerGlobalScope extends EventTarget {
+    constructor() {
+      throw new TypeError('Illegal constructor');
+    }
+  }
+  Object.defineProperty(ServiceWorkerGlobalScope.prototype, Symbol.toStringTag, {
+    value: 'ServiceWorkerGlobalScope', configurable: true,
+  });
+  Object.setPrototypeOf(g, ServiceWorkerGlobalScope.prototype);
+  internal.defineGlobal(g, 'ServiceWorkerGlobalScope', ServiceWorkerGlobalScope);
 
   function addEventListener(type, listener, options = undefined) {
     type = String(type);
-    if (listeners[type] === undefined) return apply(targetAdd, g, arguments);
+    if (listeners[type] === undefined) return apply(targetAdd, globalTarget(), arguments);
     if (typeof listener !== 'function' && !(listener && typeof listener.handleEvent === 'function')) {
       throw new TypeError('addEventListener: the listener must be a function');
     }
@@ -32,11 +41,11 @@
   }
   function removeEventListener(type, listener, options = undefined) {
     const list = listeners[String(type)];
-    if (list === undefined) return apply(targetRemove, g, arguments);
+    if (list === undefined) return apply(targetRemove, globalTarget(), arguments);
     const i = list.indexOf(listener);
     if (i >= 0) list.splice(i, 1);
   }
-  function dispatchEvent(event) { return apply(targetDispatch, g, arguments); }
+  function dispatchEvent(event) { return apply(targetDispatch, globalTarget(), arguments); }
   internal.defineGlobal(g, 'addEventListener', addEventListener);
 
   function describeError(e) {
@@ -69,7 +78,7 @@
         const where = errorLocation(e);
         let message;
         try { message = 'Uncaught ' + String(e); } catch { message = 'Uncaught exception'; }
-        notCanceled = internal.dispatchEvent(g, new ErrorEvent('error', {
+        notCanceled = internal.dispatchEvent(globalTarget(), new ErrorEvent('error', {
           cancelable: true, message, filename: where.filename, lineno: where.lineno, colno: where.colno, error: e,
         }));
       } catch {
@@ -87,7 +96,7 @@
   internal.reportUnhandledRejection = (promise, reason) => {
     let notCanceled = true;
     try {
-      notCanceled = internal.dispatchEvent(g, new PromiseRejectionEvent('unhandledrejection', { cancelable: true, promise, reason }));
+      notCanceled = internal.dispatchEvent(globalTarget(), new PromiseRejectionEvent('unhandledrejection', { cancelable: true, promise, reason }));
     } catch {
       // Reporting never throws.
     }

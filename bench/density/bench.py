@@ -228,13 +228,19 @@ def main():
     results = {}
     parts = args.only.split(',')
     if 'density' in parts:
-        islet_density(args, results)
+        try:
+            islet_density(args, results)
+        except Exception as e:  # noqa: BLE001 - report what was measured so far
+            print('islet density part failed: %r' % e)
     if 'noisy' in parts:
         noisy_neighbour(args, results)
     if 'metering' in parts:
         metering_overhead(args, results)
     if 'workerd' in parts:
-        workerd_density(args, results)
+        try:
+            workerd_density(args, results)
+        except Exception as e:  # noqa: BLE001 - report what was measured so far
+            print('workerd part failed: %r' % e)
     width = max(len(k) for k in results)
     for k, v in results.items():
         print('%-*s %10.3f' % (width, k, v))

@@ -82,7 +82,13 @@ class Metering(unittest.TestCase):
             for _ in range(3):
                 self.assertEqual(serve.get('burn.billing.islet.localhost')[0], 200)
                 self.assertEqual(serve.get('burnwait.billing.islet.localhost')[0], 200)
-            status, r = serve.api('GET', '/accounts/%s/workers/usage' % acc['id'], token=acc['token'])
+            # An invocation is recorded right after its response is sent: wait until all six are.
+            deadline = time.time() + 5
+            while True:
+                status, r = serve.api('GET', '/accounts/%s/workers/usage' % acc['id'], token=acc['token'])
+                if r['result']['total']['requests'] >= 6 or time.time() > deadline:
+                    break
+                time.sleep(0.05)
             self.assertEqual(status, 200, r)
             scripts = {s['script']: s for s in r['result']['scripts']}
             burn_, wait_ = scripts['burn'], scripts['burnwait']

@@ -40,6 +40,35 @@ class HostileTenants(unittest.TestCase):
         cls.serve.stop()
         shutil.rmtree(cls.serve.data_dir)
 
+    def test_a_response_that_never_ends_is_cut_at_the_wall_time_limit(self):
+        import socket
+        src = """export default { fetch() {
+            const { readable, writable } = new TransformStream();
+            const w = writable.getWriter();
+            w.write(new TextEncoder().encode('first chunk\\n'));
+            setInterval(() => {}, 500);  // alive, but never writes again
+            return new Response(readable);  // never closed
+        } }"""
+        self.serve.deploy_js(self.evil, 'endless', src)
+        s = socket.create_connection(('127.0.0.1', self.serve.public_port), timeout=10)
+        s.sendall(b'GET / HTTP/1.1\r\nHost: endless.evil.islet.localhost\r\n\r\n')
+        start = time.time()
+        data = b''
+        while True:
+            chunk = s.recv(65536)
+            if not chunk:
+                break
+            data += chunk
+        elapsed = time.time() - start
+        s.close()
+        self.assertTrue(data.startswith(b'HTTP/1.1 200'), data[:200])
+        self.assertIn(b'first chunk', data)
+        self.assertNotIn(b'\r\n0\r\n\r\n', data)  # cut, not ended: the client can tell it is truncated
+        self.assertGreater(elapsed, 1.5)
+        self.assertLess(elapsed, 6)
+        self.assertRegex(self.serve.log(), r'\[endless\] request ended: exceededWallTime')
+        self.assertEqual(self.serve.get('app.good.islet.localhost')[0], 200)
+
     def test_each_adversary_is_stopped_and_the_neighbour_keeps_serving(self):
         stop = threading.Event()
         good_statuses = []

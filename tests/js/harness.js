@@ -54,6 +54,41 @@
   };
   g.assert = assert;
 
+  // Known failures: `file`, beside the test, maps test names to the reason they fail. Returns a test() for
+  // which a listed test must fail (passing is an "unexpected pass" failure), and registers a check that the
+  // file loaded and lists only tests that exist.
+  g.withExpectations = (file) => {
+    let expectations = {};
+    let error = null;
+    try {
+      expectations = g.loadTestExpectations(file);
+    } catch (e) {
+      error = `could not load ${file}: ${e && e.message}`;
+    }
+    const used = new Set();
+    const listed = (name) => Object.prototype.hasOwnProperty.call(expectations, name);
+    g.test(`${file} is loaded and lists only existing tests`, () => {
+      if (error) throw new AssertionError(error);
+      const stale = Object.keys(expectations).filter((k) => !used.has(k));
+      if (stale.length) {
+        throw new AssertionError(`stale expectations (no such test): ${stale.map((k) => JSON.stringify(k)).join(', ')}`);
+      }
+    });
+    return (name, fn) => {
+      if (!listed(name)) return g.test(name, fn);
+      used.add(name);
+      g.test(name, async () => {
+        let failed = false;
+        try {
+          await fn();
+        } catch {
+          failed = true;
+        }
+        if (!failed) throw new AssertionError(`unexpected pass: remove it from ${file} (listed as: ${expectations[name]})`);
+      });
+    };
+  };
+
   // Runs every registered test in order; `print` writes one line. Resolves to the number failed.
   g.__runTests = async (print) => {
     let passed = 0, failed = 0;

@@ -3,39 +3,7 @@
 // (same rules as url_test.js: a listed test must fail; if it passes, that is reported as an unexpected pass).
 'use strict';
 
-function loadExpectations(file) {
-  if (typeof globalThis.loadTestExpectations === 'function') return { data: globalThis.loadTestExpectations(file) };
-  const tried = [];
-  for (const rel of [`../main/tests/js/${file}`, `../tests/js/${file}`]) {
-    try {
-      return { data: loadTestData(rel) };
-    } catch (e) {
-      tried.push(`${rel}: ${e && e.message}`);
-    }
-  }
-  return { data: {}, error: `could not load ${file} (${tried.join('; ')})` };
-}
-
-const expectationsFile = loadExpectations('idna_expectations.json');
-const expectations = expectationsFile.data;
-const usedExpectations = new Set();
-const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
-
-function wptTest(name, fn) {
-  if (!hasOwn(expectations, name)) return test(name, fn);
-  usedExpectations.add(name);
-  test(name, () => {
-    let failed = false;
-    try {
-      fn();
-    } catch {
-      failed = true;
-    }
-    if (!failed) {
-      throw new Error(`unexpected pass: remove it from the expectations (listed as: ${expectations[name]})`);
-    }
-  });
-}
+const wptTest = withExpectations('idna_expectations.json');
 
 for (const file of ['IdnaTestV2', 'IdnaTestV2-removed']) {
   const data = loadTestData(`conformance/wpt/url/${file}.json`);
@@ -56,8 +24,3 @@ for (const file of ['IdnaTestV2', 'IdnaTestV2-removed']) {
   });
 }
 
-test('idna_expectations.json is loaded and lists only existing tests', () => {
-  if (expectationsFile.error) throw new Error(expectationsFile.error);
-  const stale = Object.keys(expectations).filter((k) => !usedExpectations.has(k));
-  if (stale.length) throw new Error(`stale expectations (no such test): ${stale.map((s) => JSON.stringify(s)).join(', ')}`);
-});

@@ -55,6 +55,7 @@ for (const f of apiFiles) {
   fn(g, native, internal);
 }
 g.loadTestData = (rel) => JSON.parse(fs.readFileSync(path.join(repo, '..', 'shared', rel), 'utf8'));
+g.loadTestExpectations = (rel) => JSON.parse(fs.readFileSync(path.join(path.dirname(path.resolve(testFile)), rel), 'utf8'));
 vm.runInContext(fs.readFileSync(path.join(__dirname, 'harness.js'), 'utf8'), context, { filename: 'harness.js' });
 vm.runInContext(fs.readFileSync(testFile, 'utf8'), context, { filename: testFile });
 g.__runTests((line) => console.log(line)).then((failed) => { process.exitCode = failed ? 1 : 0; });

@@ -3,44 +3,8 @@
 // passing, a listed test that passes is a failure ("unexpected pass").
 'use strict';
 
-// The expectations file sits next to this test; loadTestData reads from the shared/ data root, which is the
-// repository's sibling, so try the runner's own hook first, then that relative path.
-function loadExpectations(file) {
-  if (typeof globalThis.loadTestExpectations === 'function') return { data: globalThis.loadTestExpectations(file) };
-  const tried = [];
-  for (const rel of [`../main/tests/js/${file}`, `../tests/js/${file}`]) {
-    try {
-      return { data: loadTestData(rel) };
-    } catch (e) {
-      tried.push(`${rel}: ${e && e.message}`);
-    }
-  }
-  return { data: {}, error: `could not load ${file} (${tried.join('; ')})` };
-}
-
-const expectationsFile = loadExpectations('url_expectations.json');
-const expectations = expectationsFile.data;
-const usedExpectations = new Set();
+const wptTest = withExpectations('url_expectations.json');
 const hasOwn = (o, k) => Object.prototype.hasOwnProperty.call(o, k);
-
-function wptTest(name, fn) {
-  if (hasOwn(expectations, name)) {
-    usedExpectations.add(name);
-    test(name, () => {
-      let failed = false;
-      try {
-        fn();
-      } catch {
-        failed = true;
-      }
-      if (!failed) {
-        throw new Error(`unexpected pass: remove it from the expectations (listed as: ${expectations[name]})`);
-      }
-    });
-  } else {
-    test(name, fn);
-  }
-}
 
 const show = (s) => JSON.stringify(s);
 const ATTRS = ['href', 'protocol', 'username', 'password', 'host', 'hostname', 'port', 'pathname', 'search', 'hash'];
@@ -421,8 +385,3 @@ test('internal-facing behaviour is not reachable by tampering', () => {
 
 // ---- expectations bookkeeping ----
 
-test('url_expectations.json is loaded and lists only existing tests', () => {
-  if (expectationsFile.error) throw new Error(expectationsFile.error);
-  const stale = Object.keys(expectations).filter((k) => !usedExpectations.has(k));
-  if (stale.length) throw new Error(`stale expectations (no such test): ${stale.map(show).join(', ')}`);
-});

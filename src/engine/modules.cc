@@ -117,7 +117,8 @@ v8::MaybeLocal<v8::Value> syntheticEvaluate(v8::Local<v8::Context> context, v8::
   if (module->SetSyntheticModuleExport(isolate, bind::str(isolate, "default"), value).IsNothing()) return {};
   v8::Local<v8::Promise::Resolver> resolver;
   if (!v8::Promise::Resolver::New(context).ToLocal(&resolver)) return {};
-  resolver->Resolve(context, v8::Undefined(isolate)).Check();
+  // Nothing when execution is terminating (a limit stopped the load): fail the module, never abort.
+  if (resolver->Resolve(context, v8::Undefined(isolate)).IsNothing()) return {};
   return resolver->GetPromise();
 }
 
@@ -131,7 +132,12 @@ v8::MaybeLocal<v8::Module> resolve(v8::Local<v8::Context> context, v8::Local<v8:
   const ModuleSource* src = name.empty() ? nullptr : findSource(g, name);
   if (src == nullptr) {
     std::string message = fmt::format("No such module \"{}\", imported from \"{}\"", spec, from);
-    isolate->ThrowException(v8::Exception::Error(bind::newString(isolate, message)));
+    v8::Local<v8::String> text;  // no C++ exception may leave this V8 callback, so no bind::newString here
+    if (!v8::String::NewFromUtf8(isolate, message.data(), v8::NewStringType::kNormal, static_cast<int>(message.size()))
+             .ToLocal(&text)) {
+      text = bind::str(isolate, "No such module");
+    }
+    isolate->ThrowException(v8::Exception::Error(text));
     return {};
   }
   return compile(isolate, g, *src);

@@ -68,9 +68,7 @@
     const s = native.utf8Decode(u8, false);
     return s.charCodeAt(0) === 0xfeff ? s.slice(1) : s;
   };
-  const defineTag = (C, tag) => Object.defineProperty(C.prototype, Symbol.toStringTag, {
-    value: tag, writable: false, enumerable: false, configurable: true,
-  });
+  const { defineTag } = internal.webidl;
   const finishClass = (C, tag) => {
     for (const name of Object.getOwnPropertyNames(C.prototype)) {
       if (name === 'constructor') continue;

@@ -46,25 +46,14 @@
 
   // Parses an absolute URL (workers have no base URL) and returns it serialized; TypeError on failure.
   function parseURLHref(input, forRequest) {
-    const invalid = () => new TypeError(`Invalid URL: ${input}`);
-    const credentials = () => new TypeError('Request cannot be constructed from a URL that includes credentials');
-    if (typeof internal.parseURL === 'function') {
-      const record = internal.parseURL(input);
-      if (record === null) throw invalid();
-      if (forRequest && (record.username !== '' || record.password !== '')) throw credentials();
-      return internal.serializeURL(record);
+    const record = internal.parseURL(input);
+    if (record === null) throw new TypeError(`Invalid URL: ${input}`);
+    if (forRequest && (record.username !== '' || record.password !== '')) {
+      throw new TypeError('Request cannot be constructed from a URL that includes credentials');
     }
-    const URL = g.URL;
-    if (typeof URL !== 'function') throw new TypeError('URL is not available');
-    let u;
-    try {
-      u = new URL(input);
-    } catch {
-      throw invalid();
-    }
-    if (forRequest && (u.username !== '' || u.password !== '')) throw credentials();
-    return u.href;
+    return internal.serializeURL(record);
   }
+  internal.parseURLHref = parseURLHref;
 
 
   const isAbortSignal = (v) => {

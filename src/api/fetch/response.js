@@ -39,27 +39,7 @@
   const isNullBodyStatus = (s) => s === 204 || s === 205 || s === 304 || s === 101 || s === 103;
   const isRedirectStatus = (s) => s === 301 || s === 302 || s === 303 || s === 307 || s === 308;
 
-  // Parses an absolute URL (workers have no base URL) and returns it serialized; TypeError on failure.
-  function parseURLHref(input, forRequest) {
-    const invalid = () => new TypeError(`Invalid URL: ${input}`);
-    const credentials = () => new TypeError('Request cannot be constructed from a URL that includes credentials');
-    if (typeof internal.parseURL === 'function') {
-      const record = internal.parseURL(input);
-      if (record === null) throw invalid();
-      if (forRequest && (record.username !== '' || record.password !== '')) throw credentials();
-      return internal.serializeURL(record);
-    }
-    const URL = g.URL;
-    if (typeof URL !== 'function') throw new TypeError('URL is not available');
-    let u;
-    try {
-      u = new URL(input);
-    } catch {
-      throw invalid();
-    }
-    if (forRequest && (u.username !== '' || u.password !== '')) throw credentials();
-    return u.href;
-  }
+  const parseURLHref = internal.parseURLHref;  // defined by request.js
 
 
   const INTERNAL = Symbol('internal');

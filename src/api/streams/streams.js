@@ -159,9 +159,7 @@
     c.total = 0;
   }
 
-  const defineTag = (C, tag) => Object.defineProperty(C.prototype, Symbol.toStringTag, {
-    value: tag, writable: false, enumerable: false, configurable: true,
-  });
+  const { defineTag } = internal.webidl;
   // WebIDL: operations and attributes are enumerable.
   const finishClass = (C, tag) => {
     for (const [obj, skip] of [[C.prototype, ['constructor']], [C, ['length', 'name', 'prototype']]]) {

@@ -6,16 +6,7 @@
   const DOMException = internal.DOMException;
   const illegal = () => new TypeError('Illegal invocation');
   const isObject = (v) => v !== null && (typeof v === 'object' || typeof v === 'function');
-  const defineTag = (C, tag) => Object.defineProperty(C.prototype, Symbol.toStringTag, {
-    value: tag, writable: false, enumerable: false, configurable: true,
-  });
-  const enumerableMembers = (C, names) => {
-    for (const name of names) {
-      const d = Object.getOwnPropertyDescriptor(C.prototype, name);
-      d.enumerable = true;
-      Object.defineProperty(C.prototype, name, d);
-    }
-  };
+  const { defineTag, enumerableMembers } = internal.webidl;
 
   // Reports an exception thrown by a listener without stopping the dispatch (DOM "report the exception").
   const reportException = (e) => {

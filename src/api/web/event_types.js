@@ -8,16 +8,7 @@
   const Event = internal.Event;
   const illegal = () => new TypeError('Illegal invocation');
   const isObject = (v) => v !== null && (typeof v === 'object' || typeof v === 'function');
-  const defineTag = (C, tag) => Object.defineProperty(C.prototype, Symbol.toStringTag, {
-    value: tag, writable: false, enumerable: false, configurable: true,
-  });
-  const enumerableMembers = (C, names) => {
-    for (const name of names) {
-      const d = Object.getOwnPropertyDescriptor(C.prototype, name);
-      d.enumerable = true;
-      Object.defineProperty(C.prototype, name, d);
-    }
-  };
+  const { defineTag, enumerableMembers } = internal.webidl;
   const checkInit = (name, init) => {
     if (init !== undefined && init !== null && !isObject(init)) {
       throw new TypeError(`Failed to construct '${name}': The provided value is not of type '${name}Init'.`);

@@ -25,6 +25,8 @@ test: build
 
 bench: build
 	bash bench/hello/run.sh
+	bash bench/hono/run.sh
+	bash bench/url/run.sh
 
 clean:
 	rm -rf $(BUILD)

@@ -1,15 +1,18 @@
 """Shared benchmark helpers: start a server, load it with wrk, read its CPU time and RSS from /proc."""
 import os
 import re
+import shutil
 import socket
 import statistics
 import subprocess
+import sys
 import tempfile
 import time
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.dirname(HERE)
 TOOLS = os.path.join(HERE, '.tools', 'node_modules', '.bin')
+ISLET = os.environ.get('ISLET_BIN', os.path.join(ROOT, 'build', 'islet'))
 CLK_TCK = os.sysconf('SC_CLK_TCK')
 
 
@@ -82,6 +85,58 @@ class Server:
         except subprocess.TimeoutExpired:
             self.proc.kill()
             self.proc.wait()
+
+
+def islet_dev(name, worker, *extra):
+    """`islet dev WORKER --threads 1` on a free port; `extra` adds options (e.g. '--cpu-limit-ms', '1000')."""
+    port = free_port()
+    return Server(name, [ISLET, 'dev', worker, '--port', str(port), '--threads', '1', *extra], port)
+
+
+WORKERD_CONFIG = '''using Workerd = import "/workerd/workerd.capnp";
+const config :Workerd.Config = (
+  services = [(name = "main", worker = .main)],
+  sockets = [(name = "http", address = "127.0.0.1:%d", http = (), service = "main")],
+);
+const main :Workerd.Worker = (
+  modules = [%s],
+  compatibilityDate = "2024-01-01",
+);
+'''
+
+
+def workerd(name, tmp, modules):
+    """`workerd serve` (one worker thread by design) on a free port, with a config written into `tmp`.
+    `modules` are (module name, path) pairs, the entry first; '.wasm' files are Wasm modules, the rest ES modules.
+    workerd embeds files relative to its config, so each path must be inside `tmp`."""
+    port = free_port()
+    entries = ['(name = "%s", %s = embed "%s")' % (module, 'wasm' if path.endswith('.wasm') else 'esModule',
+                                                    os.path.relpath(path, tmp)) for module, path in modules]
+    config = os.path.join(tmp, name + '.capnp')
+    with open(config, 'w') as f:
+        f.write(WORKERD_CONFIG % (port, ',\n             '.join(entries)))
+    return Server(name, [os.path.join(TOOLS, 'workerd'), 'serve', config], port)
+
+
+class IsletServe:
+    """`islet serve --threads 1` with one script deployed through its API, answering at SCRIPT.bench.islet.localhost."""
+
+    def __init__(self, script, worker, name='islet-serve'):
+        sys.path.insert(0, os.path.join(ROOT, 'tests', 'integration'))
+        os.environ.setdefault('ISLET_BIN', ISLET)
+        from serve_process import Serve
+        self.name = name
+        self.serve = Serve(extra=('--threads', '1'))
+        acc = self.serve.create_account('bench')
+        with open(worker) as f:
+            self.serve.deploy_js(acc, script, f.read())
+        self.port = self.serve.public_port
+        self.proc = self.serve.proc
+        self.host = '%s.bench.islet.localhost' % script
+
+    def stop(self):
+        self.serve.stop()
+        shutil.rmtree(self.serve.data_dir)
 
 
 def measure(server, seconds, warmup=2, **wrk_args):

@@ -10,55 +10,22 @@ import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from lib import ROOT, TOOLS, HERE, Server, free_port, measure, median  # noqa: E402
+from lib import TOOLS, HERE, IsletServe, Server, free_port, islet_dev, measure, median, workerd  # noqa: E402
 
 WORKER = os.path.join(HERE, 'hello', 'worker.js')
-
-WORKERD_CONFIG = '''using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [(name = "main", worker = .hello)],
-  sockets = [(name = "http", address = "127.0.0.1:%d", http = (), service = "main")],
-);
-const hello :Workerd.Worker = (
-  modules = [(name = "worker", esModule = embed "%s")],
-  compatibilityDate = "2024-01-01",
-);
-'''
-
-
-class IsletServe:
-    """`islet serve` with one event-loop thread and the hello worker deployed through its API."""
-
-    def __init__(self):
-        sys.path.insert(0, os.path.join(ROOT, 'tests', 'integration'))
-        from serve_process import Serve
-        self.serve = Serve(extra=('--threads', '1'))
-        acc = self.serve.create_account('bench')
-        with open(WORKER) as f:
-            self.serve.deploy_js(acc, 'hello', f.read())
-        self.port = self.serve.public_port
-        self.proc = self.serve.proc
-        self.host = 'hello.bench.islet.localhost'
-
-    def stop(self):
-        self.serve.stop()
-        shutil.rmtree(self.serve.data_dir)
 
 
 def start(kind, tmp):
     if kind == 'islet-serve':
-        return IsletServe()
-    port = free_port()
+        return IsletServe('hello', WORKER)
     if kind == 'islet-dev':
-        return Server(kind, [os.path.join(ROOT, 'build', 'islet'), 'dev', WORKER, '--port', str(port),
-                             '--threads', '1'], port)
+        return islet_dev(kind, WORKER)
     if kind == 'workerd':
-        config = os.path.join(tmp, 'hello.capnp')
-        shutil.copy(WORKER, os.path.join(tmp, 'worker.js'))  # workerd embeds relative to its config
-        with open(config, 'w') as f:
-            f.write(WORKERD_CONFIG % (port, 'worker.js'))
-        return Server(kind, [os.path.join(TOOLS, 'workerd'), 'serve', config], port)
+        worker = os.path.join(tmp, 'worker.js')  # workerd embeds relative to its config
+        shutil.copy(WORKER, worker)
+        return workerd(kind, tmp, [('worker', worker)])
     if kind == 'deno':
+        port = free_port()
         return Server(kind, [os.path.join(TOOLS, 'deno'), 'run', '--allow-net', os.path.join(HERE, 'hello', 'deno.js'),
                              str(port)], port, env=dict(os.environ, DENO_NO_UPDATE_CHECK='1'))
     raise ValueError(kind)

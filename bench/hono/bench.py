@@ -7,31 +7,18 @@ Usage: bench/hono/run.sh [--rounds 3] [--seconds 10] [--connections 32] [--path 
 import argparse
 import http.client
 import os
-import shutil
 import subprocess
 import sys
 import tempfile
 
 sys.path.insert(0, os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-from lib import ROOT, TOOLS, HERE, Server, free_port, measure, median  # noqa: E402
+from lib import ROOT, TOOLS, HERE, IsletServe, islet_dev, measure, median, workerd  # noqa: E402
 
 APP = os.path.join(HERE, 'hono', 'app.js')
-ISLET = os.environ.get('ISLET_BIN', os.path.join(ROOT, 'build', 'islet'))
 # The same options as src/cli/bundle.cc.
 ESBUILD_OPTIONS = ['--bundle', '--format=esm', '--platform=neutral', '--target=es2022',
                    '--conditions=workerd,worker,browser', '--main-fields=browser,module,main',
                    '--define:process.env.NODE_ENV="production"', '--log-level=warning']
-
-WORKERD_CONFIG = '''using Workerd = import "/workerd/workerd.capnp";
-const config :Workerd.Config = (
-  services = [(name = "main", worker = .app)],
-  sockets = [(name = "http", address = "127.0.0.1:%d", http = (), service = "main")],
-);
-const app :Workerd.Worker = (
-  modules = [(name = "worker.js", esModule = embed "%s")],
-  compatibilityDate = "2024-01-01",
-);
-'''
 
 
 def bundle(tmp):
@@ -42,38 +29,13 @@ def bundle(tmp):
     return out
 
 
-class IsletServe:
-    """`islet serve` with one event-loop thread and the bundle deployed through its API."""
-
-    def __init__(self, worker):
-        sys.path.insert(0, os.path.join(ROOT, 'tests', 'integration'))
-        os.environ.setdefault('ISLET_BIN', ISLET)
-        from serve_process import Serve
-        self.name = 'islet-serve'
-        self.serve = Serve(extra=('--threads', '1'))
-        acc = self.serve.create_account('bench')
-        with open(worker) as f:
-            self.serve.deploy_js(acc, 'hono', f.read())
-        self.port = self.serve.public_port
-        self.proc = self.serve.proc
-        self.host = 'hono.bench.islet.localhost'
-
-    def stop(self):
-        self.serve.stop()
-        shutil.rmtree(self.serve.data_dir)
-
-
 def start(kind, worker, tmp):
     if kind == 'islet-serve':
-        return IsletServe(worker)
-    port = free_port()
+        return IsletServe('hono', worker)
     if kind == 'islet-dev':
-        return Server(kind, [ISLET, 'dev', worker, '--port', str(port), '--threads', '1'], port)
+        return islet_dev(kind, worker)
     if kind == 'workerd':
-        config = os.path.join(tmp, 'app.capnp')
-        with open(config, 'w') as f:
-            f.write(WORKERD_CONFIG % (port, os.path.basename(worker)))  # embeds relative to the config
-        return Server(kind, [os.path.join(TOOLS, 'workerd'), 'serve', config], port)
+        return workerd(kind, tmp, [('worker.js', worker)])
     raise ValueError(kind)
 
 

@@ -1,0 +1,60 @@
+// The URLs bench/url parses: a hand-made mix of what a worker sees, each [input, base or undefined].
+// Half are plain ASCII absolute http(s) URLs, as request.url and most fetch() targets are; the rest cover query
+// strings that need percent-encoding, non-ASCII (IDNA) hosts, IPv4 and IPv6 hosts, userinfo and ports,
+// dot segments, relative references against a base, and non-special schemes.
+export default [
+  // Absolute http(s), plain ASCII.
+  ['https://example.com/'],
+  ['https://www.example.com/index.html'],
+  ['https://api.example.com/v1/users/42?fields=name,email&include=teams'],
+  ['https://shop.example.co.uk/products/shoes/running?color=blue&size=42&sort=price_asc&page=3'],
+  ['https://www.google.com/search?q=cloudflare+workers+url+parsing&hl=en&source=hp&ei=abc123'],
+  ['https://cdn.jsdelivr.net/npm/hono@4.6.3/dist/index.js'],
+  ['http://localhost:8787/api/items?limit=20&offset=40'],
+  ['https://example.com/a/b/c/d/e/f/g/h/i/j/k/l/m/n/o/p/index.html'],
+  ['https://example.com/landing?utm_source=newsletter&utm_medium=email&utm_campaign=spring_sale_2024&utm_content=hero#signup'],
+  ['https://graph.example.com/oauth/authorize?response_type=code&client_id=s6BhdRkqt3&state=xyz&redirect_uri=https%3A%2F%2Fclient.example.com%2Fcb'],
+  ['https://login.example.com/callback#access_token=eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0In0.abc&token_type=bearer'],
+  ['HTTPS://WWW.EXAMPLE.COM:443/Path/To/Resource'],
+  ['https://s3.us-east-1.amazonaws.com/my-bucket/photos/2024/06/IMG_0001.jpg?X-Amz-Algorithm=AWS4-HMAC-SHA256&X-Amz-Expires=3600'],
+  ['http://example.com:8080/'],
+  ['https://user:secret@db.example.com:5432/admin'],
+  ['https://example.com/./a/../b/./c/../../d'],
+  // Query strings and paths that percent-encode.
+  ['https://example.com/search?q=hello world&lang=fr'],
+  ['https://example.com/wiki/Café?title=Crème brûlée'],
+  ['https://example.com/path with spaces/file name.pdf'],
+  ['https://example.com/?json={"a":[1,2,3],"b":"<x>"}'],
+  ['https://ja.example.org/検索?q=東京タワー'],
+  ['https://example.com/emoji/😀?reaction=👍'],
+  // Non-ASCII hosts (IDNA), and punycode ones.
+  ['https://münchen.de/stadtplan'],
+  ['https://例え.jp/パス'],
+  ['https://xn--bcher-kva.example/'],
+  ['https://BÜCHER.example/Katalog?seite=2'],
+  // IP hosts.
+  ['http://127.0.0.1:3000/health'],
+  ['http://192.168.1.1/admin'],
+  ['http://[::1]:8080/metrics'],
+  ['https://[2001:db8:85a3::8a2e:370:7334]/index.html'],
+  ['http://[2001:0db8:0000:0000:0000:ff00:0042:8329]/'],
+  ['http://0x7f.1/'],
+  // Relative references against a base.
+  ['/api/v2/orders?status=open', 'https://api.example.com/v1/'],
+  ['../images/logo.png', 'https://example.com/static/css/site.css'],
+  ['?page=2', 'https://example.com/blog/posts?page=1'],
+  ['#comments', 'https://example.com/blog/post-1'],
+  ['//cdn.example.com/app.js', 'https://example.com/'],
+  ['style.css', 'https://example.com/themes/dark/'],
+  ['./a/b/../c?x=1#y', 'http://example.com/dir/file'],
+  ['https://other.example.net/path', 'https://example.com/'],
+  // Non-special schemes.
+  ['mailto:someone@example.com?subject=Hello%20there'],
+  ['data:text/plain;base64,SGVsbG8sIFdvcmxkIQ=='],
+  ['file:///home/user/documents/report.pdf'],
+  ['urn:isbn:0451450523'],
+  ['ws://chat.example.com:9000/socket?room=general'],
+  ['git+ssh://git@github.com/user/repo.git'],
+  ['blob:https://example.com/550e8400-e29b-41d4-a716-446655440000'],
+  ['javascript:void(0)'],
+];

@@ -252,7 +252,7 @@ void timeOrigin(Args& args) { args.returnNumber(host(args).timeOrigin()); }
 
 void fetchDone(Args& args) { host(args).fetchDone(args.uint32(0), args[1], args[2]); }
 
-// fetchStart(id, service, method, url, headers[], body Uint8Array | null)
+// fetchStart(id, service, method, url, headers[], body Uint8Array | null, bodyStream id | 0)
 void fetchStart(Args& args) {
   std::vector<std::pair<std::string, std::string>> headers;
   if (args[4]->IsArray()) {
@@ -268,7 +268,24 @@ void fetchStart(Args& args) {
     body.assign(reinterpret_cast<const char*>(bytes.data()), bytes.size());
   }
   host(args).fetchStart(args.uint32(0), args.string(1), args.string(2), args.string(3), std::move(headers),
-                        std::move(body));
+                        std::move(body), args.uint32(6));
+}
+
+// bodyRead(id) / bodyCancel(id): a native body's next piece (answered by internal.bodyChunk), or its end.
+void bodyRead(Args& args) { host(args).bodyRead(args.uint32(0)); }
+void bodyCancel(Args& args) { host(args).bodyCancel(args.uint32(0)); }
+// bodyOpen() → id / bodyPush(id, Uint8Array | null, error string | undefined): an upload JS produces.
+void bodyOpen(Args& args) { args.returnNumber(host(args).bodyOpen()); }
+void bodyPush(Args& args) {
+  std::string bytes;
+  bool end = args[1]->IsNullOrUndefined();
+  if (!end) {
+    std::span<uint8_t> view = args.bytes(1);
+    bytes.assign(reinterpret_cast<const char*>(view.data()), view.size());
+  }
+  std::string error = args[2]->IsUndefined() ? std::string() : args.string(2);
+  if (!args[2]->IsUndefined() && error.empty()) error = "the request body failed";
+  host(args).bodyPush(args.uint32(0), std::move(bytes), end, std::move(error));
 }
 
 void fetchAbort(Args& args) { host(args).fetchAbort(args.uint32(0)); }
@@ -310,6 +327,10 @@ constexpr engine::bind::NativeFunction kNatives[] = {
     ISLET_NATIVE("streamWrite", streamWrite),
     ISLET_NATIVE("streamEnd", streamEnd),
     ISLET_NATIVE("streamAbort", streamAbort),
+    ISLET_NATIVE("bodyRead", bodyRead),
+    ISLET_NATIVE("bodyCancel", bodyCancel),
+    ISLET_NATIVE("bodyOpen", bodyOpen),
+    ISLET_NATIVE("bodyPush", bodyPush),
     ISLET_NATIVE("kvGet", kv::get),
     ISLET_NATIVE("kvPut", kv::put),
     ISLET_NATIVE("kvDelete", kv::remove),

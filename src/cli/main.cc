@@ -49,6 +49,26 @@ struct CommonLimits {
   }
 };
 
+// The public listener's protocol limits, the same flags for `islet dev` and `islet serve`.
+struct HttpFlags {
+  size_t maxBodyBytes = 100u << 20;  // Workers' limit on the Free and Pro plans
+  int readTimeoutMs = 30'000;
+  void add(CLI::App* app) {
+    app->add_option("--max-body-bytes", maxBodyBytes,
+                    "largest request body accepted (413 when declared above it; a streamed body fails there)")
+        ->capture_default_str();
+    app->add_option("--read-timeout-ms", readTimeoutMs,
+                    "time a client has to send a request head, or the next piece of a streamed body")
+        ->capture_default_str();
+  }
+  net::ServerLimits limits() const {
+    net::ServerLimits http;
+    http.maxBodyBytes = maxBodyBytes;
+    http.readTimeout = std::chrono::milliseconds(readTimeoutMs);
+    return http;
+  }
+};
+
 std::atomic<bool> gStop{false};
 void onSignal(int) { gStop = true; }
 
@@ -138,7 +158,8 @@ Result<std::pair<std::string, uint16_t>> splitHostPort(const std::string& s, uin
 }
 
 int serve(const engine::Engine& engine, const std::string& dataDir, const std::string& listen, const std::string& api,
-          int threads, const std::string& baseDomain, const CommonLimits& limits, size_t memoryBudget,
+          int threads, const std::string& baseDomain, const net::ServerLimits& http, const CommonLimits& limits,
+          size_t memoryBudget,
           std::chrono::seconds idleTimeout, bool allowPrivateSubrequests, bool metering) {
   std::error_code ec;
   fs::create_directories(dataDir, ec);
@@ -164,6 +185,7 @@ int serve(const engine::Engine& engine, const std::string& dataDir, const std::s
   options.apiPort = apiAddr->second;
   options.threads = threads;
   options.baseDomain = baseDomain;
+  options.http = http;
   options.limits = limits.limits();
   options.memoryBudgetBytes = memoryBudget;
   options.idleTimeout = idleTimeout;
@@ -257,12 +279,8 @@ int main(int argc, char** argv) {
   devCmd->add_option("--port", port, "port (0 picks a free one)")->capture_default_str();
   devCmd->add_option("--listen", listen, "address to listen on")->capture_default_str();
   devCmd->add_option("--threads", threads, "event-loop threads (default: one per core)");
-  size_t maxBodyBytes = 100u << 20;
-  int readTimeoutMs = 30'000;
-  devCmd->add_option("--max-body-bytes", maxBodyBytes, "largest request body accepted (413 above)")
-      ->capture_default_str();
-  devCmd->add_option("--read-timeout-ms", readTimeoutMs, "time a client has to send a whole request")
-      ->capture_default_str();
+  cli::HttpFlags devHttp;
+  devHttp.add(devCmd);
   bool testScheduled = false;
   devCmd->add_flag("--test-scheduled", testScheduled, "GET /__scheduled?cron=... runs the scheduled handler");
   limits.add(devCmd);
@@ -273,6 +291,8 @@ int main(int argc, char** argv) {
   int serveThreads = 0;
   cli::CommonLimits serveLimits;
   serveCmd->add_option("--data", dataDir, "data directory (SQLite file, admin token)")->capture_default_str();
+  cli::HttpFlags serveHttp;
+  serveHttp.add(serveCmd);
   serveCmd->add_option("--listen", serveListen, "public address:port")->capture_default_str();
   serveCmd->add_option("--api", serveApi, "management API address:port")->capture_default_str();
   serveCmd->add_option("--threads", serveThreads, "event-loop threads (default: one per core)");
@@ -315,10 +335,7 @@ int main(int argc, char** argv) {
   engine::initialize(platform);
   engine::Engine engine(api::definition(), api::snapshotBlob());
   if (*devCmd) {
-    net::ServerLimits http;
-    http.maxBodyBytes = maxBodyBytes;
-    http.readTimeout = std::chrono::milliseconds(readTimeoutMs);
-    return cli::dev(engine, devPath, listen, port, threads, http, limits, testScheduled);
+    return cli::dev(engine, devPath, listen, port, threads, devHttp.limits(), limits, testScheduled);
   }
   if (*serveCmd) {
     // Each Wasm memory takes two of the process's memory mappings; at the kernel's cap the process aborts.
@@ -329,7 +346,7 @@ int main(int argc, char** argv) {
                 maxMapCount, maxMapCount / 2);
     }
     if (memoryBudgetMb == 0) memoryBudgetMb = static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE) / 4 >> 20;
-    return cli::serve(engine, dataDir, serveListen, serveApi, serveThreads, baseDomain, serveLimits,
+    return cli::serve(engine, dataDir, serveListen, serveApi, serveThreads, baseDomain, serveHttp.limits(), serveLimits,
                       memoryBudgetMb << 20, std::chrono::seconds(idleTimeoutSec), allowPrivateSubrequests,
                       metering == "on");
   }

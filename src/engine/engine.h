@@ -47,9 +47,12 @@ class Host {
   // ms since the epoch when this isolate's worker started (performance.timeOrigin).
   virtual double timeOrigin() const = 0;
   // A subrequest: fetch() (service empty) or a service binding's fetch (service = the target script). The host
-  // answers later through internal.fetchComplete / internal.fetchFailed. May throw bind::JsError (a limit).
+  // answers later through internal.fetchComplete / internal.fetchFailed. The body is `body`, or — when
+  // `bodyStream` is not 0 — the native body of that id (see bodyRead / bodyOpen), which the subrequest then owns.
+  // May throw bind::JsError (a limit).
   virtual void fetchStart(uint32_t id, std::string service, std::string method, std::string url,
-                          std::vector<std::pair<std::string, std::string>> headers, std::string body) {
+                          std::vector<std::pair<std::string, std::string>> headers, std::string body,
+                          uint32_t bodyStream) {
     bind::throwTypeError("fetch() is not available here");
   }
   virtual void fetchAbort(uint32_t id) {}
@@ -58,6 +61,15 @@ class Host {
   virtual void streamWrite(uint32_t id, std::string chunk, v8::Local<v8::Function> done) {}
   virtual void streamEnd(uint32_t id) {}
   virtual void streamAbort(uint32_t id, v8::Local<v8::Value> error) {}
+  // Native bodies: a request body still on the client's socket, a fetch() response still on the upstream's. JS
+  // asks for the next piece of body `id` with bodyRead; the host answers later through internal.bodyChunk(id,
+  // Uint8Array | null at the end, error message | undefined). bodyCancel: nobody will read the rest.
+  virtual void bodyRead(uint32_t id) { bind::throwTypeError("no such body"); }
+  virtual void bodyCancel(uint32_t id) {}
+  // A body JS produces for a subrequest (a ReadableStream upload): returns its id for fetchStart. The host pulls
+  // each piece through internal.bodyPull(id), which JS answers with bodyPush (bytes; end; or an error message).
+  virtual uint32_t bodyOpen() { bind::throwTypeError("streamed uploads are not available here"); }
+  virtual void bodyPush(uint32_t id, std::string bytes, bool end, std::string error) {}
   // The partition of the node's HTTP cache (the Cache API) this isolate's code may use: its account. nullopt: no
   // cache here. Never derived from anything the tenant's code controls.
   virtual std::optional<std::string> cacheNamespace() const { return std::nullopt; }

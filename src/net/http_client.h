@@ -1,8 +1,10 @@
 // net: the HTTP/1.1 client behind fetch() subrequests. One HttpClient per event-loop thread; all calls and
 // callbacks happen on that thread. Plain HTTP and HTTPS (OpenSSL, certificates verified against the system
-// store, SNI, host-name check), keep-alive connections reused per origin, a timeout per request, a cap on the
-// response size, and — unless allowed — no connections to loopback, private, link-local or unspecified
-// addresses (checked on the resolved address, so DNS cannot smuggle one in).
+// store, SNI, host-name check), keep-alive connections reused per origin, a timeout per request (and per read of a
+// streamed body), and — unless allowed — no connections to loopback, private, link-local or unspecified
+// addresses (checked on the resolved address, so DNS cannot smuggle one in). Bodies stream both ways: a request
+// body may be a BodyReader (sent with its declared length, or chunked), and a response body of unknown or large
+// length is handed over as a BodyReader that reads the connection as it is asked to.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -13,6 +15,7 @@
 #include <string>
 
 #include "base/status.h"
+#include "net/body_reader.h"
 #include "net/http_server.h"
 
 namespace islet::net {
@@ -25,6 +28,7 @@ struct ClientRequest {
   std::string target = "/";  // origin-form: path and query
   HeaderList headers;        // as the worker set them; Host and framing headers are the client's
   std::string body;
+  std::shared_ptr<BodyReader> bodyStream;  // instead of `body`: sent as it is read
 };
 
 struct ClientResponse {
@@ -32,11 +36,14 @@ struct ClientResponse {
   std::string statusText;
   HeaderList headers;  // names lower-cased
   std::string body;
+  // Instead of `body`, for a body of unknown length or longer than ClientOptions::bufferResponsesUpTo. The
+  // connection goes back to the pool once it has been read to its end.
+  std::shared_ptr<BodyReader> bodyStream;
 };
 
 struct ClientOptions {
   bool allowPrivateAddresses = false;
-  size_t maxResponseBytes = 32u << 20;
+  size_t bufferResponsesUpTo = 64 * 1024;  // a response body of declared length up to this arrives whole
   std::chrono::milliseconds timeout{30'000};
   size_t maxIdlePerOrigin = 8;
 };
@@ -52,8 +59,9 @@ class HttpClient {
   // Whether an address may be connected to under the options (exposed for tests).
   static bool isPublicAddress(const boost::asio::ip::address& address);
 
+  struct Impl;  // in the .cc
+
  private:
-  struct Impl;
   std::shared_ptr<Impl> impl_;
 };
 

@@ -3,7 +3,11 @@
 #include <boost/asio/socket_base.hpp>
 #include <boost/asio/write.hpp>
 #include <boost/beast/core/flat_buffer.hpp>
+#include <boost/beast/core/string.hpp>
 #include <boost/beast/core/tcp_stream.hpp>
+#include <boost/asio/post.hpp>
+#include <boost/beast/http/buffer_body.hpp>
+#include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/read.hpp>
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
@@ -76,8 +80,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_), asio::buffer(body_)};
     asio::async_write(stream_, buffers, [self = shared_from_this()](beast::error_code ec, size_t) {
       if (ec) return self->close();
-      if (!self->keepAlive_) return self->close();
-      self->readRequest();
+      self->afterResponse();
     });
   }
 
@@ -151,13 +154,18 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<Exchange::BodyWriter> sendHead(const Request& request, Response response) {
     bool noBody = request.method == "HEAD" || response.status == 204 || response.status == 304 || response.status < 200;
     formatHead(response, /*chunked=*/!noBody);
+    if (continuePending_) {
+      continuePending_ = false;
+      head_.insert(0, "HTTP/1.1 100 Continue\r\n\r\n");
+    }
     auto writer = std::make_shared<ChunkedWriter>(shared_from_this(), noBody);
     writer->start(std::move(head_));
     return writer;
   }
 
   void afterResponse() {
-    if (!keepAlive_) return close();
+    // A request body the handler left unread is still on the socket: the connection cannot carry another request.
+    if (!keepAlive_ || bodyUnread_) return close();
     readRequest();
   }
 
@@ -188,39 +196,146 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
  private:
   void readRequest() {
-    parser_.emplace();
-    parser_->header_limit(static_cast<uint32_t>(limits_.maxHeaderBytes));
-    parser_->body_limit(limits_.maxBodyBytes);
+    headParser_.emplace();
+    headParser_->header_limit(static_cast<uint32_t>(limits_.maxHeaderBytes));
+    headParser_->body_limit(limits_.maxBodyBytes);  // a declared length over the limit fails with the head
     stream_.expires_after(limits_.readTimeout);
-    http::async_read(stream_, buffer_, *parser_,
-                     [self = shared_from_this()](beast::error_code ec, size_t) { self->onRead(ec); });
+    http::async_read_header(stream_, buffer_, *headParser_,
+                            [self = shared_from_this()](beast::error_code ec, size_t) { self->onHead(ec); });
   }
 
-  void onRead(beast::error_code ec) {
+  void onHead(beast::error_code ec) {
     if (ec) return onReadError(ec);
-    auto& msg = parser_->get();
+    auto& msg = headParser_->get();
     Request request;
     request.method = std::string(msg.method_string());
     request.target = std::string(msg.target());
     request.version = msg.version();
     request.headers.reserve(8);
+    bool expectContinue = false;
     for (const auto& field : msg) {
       std::string name(field.name_string());
       for (char& c : name) {
         if (c >= 'A' && c <= 'Z') c += 32;
       }
       if (name == "host") request.host = std::string(field.value());
+      if (name == "expect" && beast::iequals(field.value(), "100-continue")) expectContinue = request.version >= 11;
       request.headers.emplace_back(std::move(name), std::string(field.value()));
     }
-    request.body = std::move(msg.body());
     keepAlive_ = msg.keep_alive();
     if (request.version >= 11 && request.host.empty()) {
       keepAlive_ = false;
       return sendError(400, "Bad Request: missing Host header\n");
     }
+    if (headParser_->is_done()) return dispatch(std::move(request));
+    std::optional<uint64_t> length;
+    if (auto declared = headParser_->content_length()) length = *declared;
+    bool whole = length ? *length <= limits_.bufferBodiesUpTo : limits_.bufferBodiesUpTo == SIZE_MAX;
+    if (!whole) {
+      bodyUnread_ = true;
+      continuePending_ = expectContinue;
+      request.bodyStream = std::make_shared<SocketBody>(shared_from_this(), std::move(*headParser_), length);
+      headParser_.reset();
+      return dispatch(std::move(request));
+    }
+    if (expectContinue) writeContinue();
+    wholeParser_.emplace(std::move(*headParser_));
+    headParser_.reset();
+    wholeParser_->body_limit(limits_.maxBodyBytes);
+    waiting_ = std::move(request);
+    http::async_read(stream_, buffer_, *wholeParser_, [self = shared_from_this()](beast::error_code ec, size_t) {
+      if (ec) return self->onReadError(ec);
+      self->waiting_.body = std::move(self->wholeParser_->get().body());
+      self->wholeParser_.reset();
+      self->dispatch(std::move(self->waiting_));
+    });
+  }
+
+  void dispatch(Request request) {
     auto exchange = std::make_shared<Exchange>(shared_from_this(), std::move(request));
     (*handler_)(std::move(exchange));
   }
+
+  // "100 Continue" for a client that waits for it before sending its body. Written at once (a few bytes on a socket
+  // with nothing else queued), so it cannot interleave with a response written later.
+  void writeContinue() {
+    static constexpr std::string_view kContinue = "HTTP/1.1 100 Continue\r\n\r\n";
+    beast::error_code ignored;
+    asio::write(stream_.socket(), asio::buffer(kContinue.data(), kContinue.size()), ignored);
+  }
+
+  // A request body read from the socket as the handler asks for it, a piece of at most kPiece bytes at a time.
+  class SocketBody final : public BodyReader, public std::enable_shared_from_this<SocketBody> {
+   public:
+    static constexpr size_t kPiece = 64 * 1024;
+    SocketBody(std::shared_ptr<Connection> c, http::request_parser<http::empty_body>&& head,
+               std::optional<uint64_t> length)
+        : c_(std::move(c)), parser_(std::move(head)), length_(length) {
+      parser_.body_limit(c_->limits_.maxBodyBytes);
+    }
+    std::optional<uint64_t> length() const override { return length_; }
+    void cancel() override {
+      cancelled_ = true;
+      c_->keepAlive_ = false;  // the rest of the body is never read, so the connection cannot carry another request
+    }
+    void read(ReadCallback done) override {
+      if (cancelled_ || !error_.empty() || finished_ || !c_->open_) {
+        Result<std::string> r = std::string();
+        if (!finished_) {
+          r = Status::unavailable(!error_.empty() ? error_
+                                  : cancelled_    ? std::string("the request body was cancelled")
+                                                  : std::string("the client connection is closed"));
+        }
+        asio::post(c_->stream_.get_executor(), [done = std::move(done), r = std::move(r)]() mutable { done(std::move(r)); });
+        return;
+      }
+      if (c_->continuePending_) {
+        c_->continuePending_ = false;
+        c_->writeContinue();
+      }
+      buffer_.resize(kPiece);
+      parser_.get().body().data = buffer_.data();
+      parser_.get().body().size = buffer_.size();
+      parser_.get().body().more = true;
+      c_->stream_.expires_after(c_->limits_.readTimeout);
+      http::async_read(c_->stream_, c_->buffer_, parser_,
+                       [self = shared_from_this(), done = std::move(done)](beast::error_code ec, size_t) mutable {
+                         self->onRead(ec, std::move(done));
+                       });
+    }
+
+   private:
+    void onRead(beast::error_code ec, ReadCallback done) {
+      if (ec == http::error::need_buffer) ec = {};
+      size_t got = kPiece - parser_.get().body().size;
+      if (!ec && parser_.is_done()) {
+        finished_ = true;
+        c_->bodyUnread_ = false;
+      }
+      if (ec) {
+        c_->keepAlive_ = false;
+        error_ = ec == http::error::body_limit
+                     ? fmt::format("the request body is larger than {} bytes", c_->limits_.maxBodyBytes)
+                 : ec == beast::error::timeout ? std::string("the client stopped sending the request body")
+                 : ec == http::error::partial_message || ec == http::error::end_of_stream || ec == asio::error::eof
+                     ? std::string("the client closed the connection before the end of the request body")
+                     : fmt::format("reading the request body failed: {}", ec.message());
+        log::debug("http: {}", error_);
+        return done(Status::unavailable(error_));
+      }
+      if (cancelled_) return done(Status::unavailable("the request body was cancelled"));
+      if (got == 0 && !finished_) return read(std::move(done));  // only framing arrived (a chunk header)
+      done(std::string(buffer_.data(), got));
+    }
+
+    std::shared_ptr<Connection> c_;
+    http::request_parser<http::buffer_body> parser_;
+    std::optional<uint64_t> length_;
+    std::string buffer_;
+    std::string error_;
+    bool finished_ = false;
+    bool cancelled_ = false;
+  };
 
   void onReadError(beast::error_code ec) {
     keepAlive_ = false;
@@ -230,7 +345,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     }
     // tcp_stream has already closed the socket on a timeout: an idle or slow client is simply disconnected.
     if (ec == beast::error::timeout) return close();
-    bool started = (parser_ && parser_->got_some()) || buffer_.size() > 0;
+    bool started = (headParser_ && headParser_->got_some()) || wholeParser_ || buffer_.size() > 0;
     if (ec == http::error::header_limit) return sendError(431, "Request Header Fields Too Large\n");
     if (ec == http::error::body_limit) return sendError(413, "Payload Too Large\n");
     if (!started) return close();
@@ -259,7 +374,13 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::shared_ptr<const Handler> handler_;
   const ServerLimits limits_;
   beast::flat_buffer buffer_;
-  std::optional<http::request_parser<http::string_body>> parser_;
+  std::optional<http::request_parser<http::empty_body>> headParser_;
+  std::optional<http::request_parser<http::string_body>> wholeParser_;  // a body read whole before dispatch
+  Request waiting_;                                                     // its request, meanwhile
+  bool bodyUnread_ = false;  // a streamed request body not yet read to its end
+  // The client waits for "100 Continue" before sending that body: sent at its first read, or ahead of a streamed
+  // response (which may go on to read it); a whole response answers without it, and the connection then closes.
+  bool continuePending_ = false;
   bool keepAlive_ = true;
   std::string head_;
   std::string body_;

@@ -18,6 +18,7 @@
 #include <vector>
 
 #include "base/status.h"
+#include "net/body_reader.h"
 
 namespace islet::net {
 
@@ -25,7 +26,10 @@ using HeaderList = std::vector<std::pair<std::string, std::string>>;
 
 struct ServerLimits {
   size_t maxHeaderBytes = 32 * 1024;     // request line + headers; over it → 431
-  size_t maxBodyBytes = 100u << 20;      // over it → 413
+  size_t maxBodyBytes = 100u << 20;      // over it → 413 (or, once the body streams, a read error)
+  // A body of declared length up to this is read whole before the handler runs (Request::body); any other body
+  // reaches the handler as Request::bodyStream, read from the socket as the handler asks for it.
+  size_t bufferBodiesUpTo = 64 * 1024;
   std::chrono::milliseconds readTimeout{30'000};   // a whole request (or the idle gap before it)
   std::chrono::milliseconds writeTimeout{30'000};
 };
@@ -36,6 +40,9 @@ struct Request {
   std::string host;    // the Host header
   HeaderList headers;  // names lower-cased, in arrival order
   std::string body;
+  // Set instead of `body` when the body streams (see ServerLimits::bufferBodiesUpTo). If the response is sent
+  // before the body has been read to its end, the connection closes after the response.
+  std::shared_ptr<BodyReader> bodyStream;
   unsigned version = 11;  // 10 or 11
 };
 

@@ -166,6 +166,7 @@ Worker::Worker(asio::io_context& io, std::shared_ptr<const Script> script, Optio
 
 Worker::~Worker() {
   *alive_ = false;
+  endBodies();
   timers_.clear();
   sweepTimer_.reset();
   while (!pending_.empty()) {
@@ -385,7 +386,9 @@ void Worker::fetch(std::shared_ptr<net::Exchange> exchange) {
              .ToLocal(&v) &&
          headers->Set(context, i++, n).IsJust() && headers->Set(context, i++, v).IsJust();
   }
-  if (ok && !req.body.empty()) {
+  if (ok && req.bodyStream) {
+    body = v8::Integer::NewFromUnsigned(iso, addBody(req.bodyStream, id, /*incoming=*/true));
+  } else if (ok && !req.body.empty()) {
     auto store = v8::ArrayBuffer::NewBackingStore(iso, req.body.size());
     memcpy(store->Data(), req.body.data(), req.body.size());
     auto buffer = v8::ArrayBuffer::New(iso, std::move(store));
@@ -471,12 +474,22 @@ void Worker::fetchDone(uint32_t id, v8::Local<v8::Value> parts, v8::Local<v8::Va
       response.body.resize(view->ByteLength());
       view->CopyContents(response.body.data(), response.body.size());
     } else if (!body->IsNullOrUndefined()) {
-      // A stream: send the head now; worker.js pumps the chunks through streamWrite/streamEnd.
+      // A stream: send the head now. A native body (a number: its id) is piped here; any other stream is pumped by
+      // worker.js through streamWrite/streamEnd.
+      std::shared_ptr<net::BodyReader> native;
+      if (body->IsUint32()) {
+        native = takeBody(body.As<v8::Uint32>()->Value());
+        if (!native) throw engine::bind::JsError{engine::bind::ErrorType::kTypeError, "the response body is no longer available"};
+      }
       if (it->second.exchange) {
         if (it->second.trace) it->second.trace->status = response.status;
         it->second.writer = it->second.exchange->respondStreaming(std::move(response));
-        if (it->second.writer) return;
+        if (it->second.writer) {
+          if (native) pipeBody(id, std::move(native));
+          return;
+        }
       }
+      if (native) native->cancel();
       return complete(it, plainResponse(500, "Worker threw exception\n"), Outcome::kException);
     }
   } catch (const engine::bind::JsError& e) {
@@ -501,6 +514,7 @@ void Worker::complete(std::unordered_map<uint32_t, Pending>::iterator it, net::R
     it->second.writer.reset();
   }
   if (it->second.trace && it->second.trace->status == 0) it->second.trace->status = response.status;
+  if (!bodies_.empty()) dropIncomingBodies(it->first);
   auto exchange = std::move(it->second.exchange);
   auto onDone = std::move(it->second.onDone);
   finished_.push_back(Finished{it->first, std::move(it->second), outcome, bytesOut});
@@ -611,7 +625,8 @@ void Worker::afterEntry(Outcome outcome) {
     return;
   }
   // Nothing left that could resolve a pending request: it will never get a response.
-  if (!pending_.empty() && timers_.empty() && subrequests_.empty() && streamWrites_ == 0 && sockets_.empty()) {
+  if (!pending_.empty() && timers_.empty() && subrequests_.empty() && streamWrites_ == 0 && sockets_.empty() &&
+      bodyReads_ == 0) {
     std::vector<uint32_t> ids;
     for (auto& [id, p] : pending_) ids.push_back(id);
     for (uint32_t id : ids) {
@@ -864,7 +879,15 @@ size_t Worker::inflightFor(uint32_t requestId) const {
 }
 
 void Worker::fetchStart(uint32_t id, std::string service, std::string method, std::string url,
-                        std::vector<std::pair<std::string, std::string>> headers, std::string body) {
+                        std::vector<std::pair<std::string, std::string>> headers, std::string body,
+                        uint32_t bodyStream) {
+  // Taken first, so that a refused subrequest drops it.
+  std::shared_ptr<net::BodyReader> streamed;
+  if (bodyStream != 0) {
+    streamed = takeBody(bodyStream);
+    if (!streamed) engine::bind::throwTypeError("fetch(): the request body is no longer available");
+    if (!service.empty()) engine::bind::throwTypeError("fetch(): a service binding takes a whole body, not a stream");
+  }
   // A subrequest counts against the request whose code started it; shared work counts against the only
   // request in flight, if there is exactly one.
   uint32_t requestId = currentRequest_;
@@ -886,6 +909,7 @@ void Worker::fetchStart(uint32_t id, std::string service, std::string method, st
   sub.request.method = std::move(method);
   sub.request.headers = std::move(headers);
   sub.request.body = std::move(body);
+  sub.request.bodyStream = std::move(streamed);
   subrequests_.emplace(id, std::move(sub));
   if (inflightFor(requestId) < options_.limits.maxConnections) startSubrequest(id);
 }
@@ -987,7 +1011,9 @@ void Worker::subrequestDone(uint32_t id, Result<net::ClientResponse> result) {
     }
   }
   v8::Local<v8::Value> body = v8::Null(iso);
-  if (!r.body.empty()) {
+  if (r.bodyStream) {
+    body = v8::Integer::NewFromUnsigned(iso, addBody(std::move(r.bodyStream), requestId, /*incoming=*/false));
+  } else if (!r.body.empty()) {
     auto store = v8::ArrayBuffer::NewBackingStore(iso, r.body.size());
     memcpy(store->Data(), r.body.data(), r.body.size());
     body = v8::Uint8Array::New(v8::ArrayBuffer::New(iso, std::move(store)), 0, r.body.size());

@@ -129,7 +129,8 @@ class Worker final : public engine::Host {
   size_t pendingRequests() const { return pending_.size() + sockets_.size(); }
   // Whether anything still runs here: requests in flight or timers armed.
   bool idle() const {
-    return pending_.empty() && timers_.empty() && subrequests_.empty() && streamWrites_ == 0 && sockets_.empty();
+    return pending_.empty() && timers_.empty() && subrequests_.empty() && streamWrites_ == 0 && sockets_.empty() &&
+           bodyReads_ == 0;
   }
   size_t memoryUsage() const { return isolate_->memoryUsage(); }
 
@@ -141,7 +142,12 @@ class Worker final : public engine::Host {
   double timeOrigin() const override { return timeOrigin_; }
   Result<std::string> readTestFile(std::string_view path) override;
   void fetchStart(uint32_t id, std::string service, std::string method, std::string url,
-                  std::vector<std::pair<std::string, std::string>> headers, std::string body) override;
+                  std::vector<std::pair<std::string, std::string>> headers, std::string body,
+                  uint32_t bodyStream) override;
+  void bodyRead(uint32_t id) override;
+  void bodyCancel(uint32_t id) override;
+  uint32_t bodyOpen() override;
+  void bodyPush(uint32_t id, std::string bytes, bool end, std::string error) override;
   void fetchAbort(uint32_t id) override;
   void streamWrite(uint32_t id, std::string chunk, v8::Local<v8::Function> done) override;
   void streamEnd(uint32_t id) override;
@@ -178,6 +184,32 @@ class Worker final : public engine::Host {
     Outcome outcome;
     int64_t bytesOut;
   };
+  // Native bodies (worker_body.cc), by the id JS knows them by: request bodies still on the client's socket and
+  // fetch() responses still on the upstream's (JS reads them, or hands them on whole to a subrequest or as the
+  // response: then C++ moves the bytes and JS never sees them), and uploads JS produces (class JsBody).
+  struct NativeBody {
+    std::shared_ptr<net::BodyReader> reader;
+    uint32_t requestId = 0;  // the invocation it belongs to
+    bool incoming = false;   // a request body: cancelled when its request ends
+    bool reading = false;
+  };
+  class JsBody;
+  uint32_t addBody(std::shared_ptr<net::BodyReader> reader, uint32_t requestId, bool incoming);
+  // Takes body `id` out of JS's hands (for a subrequest or a response); null if there is none to take.
+  std::shared_ptr<net::BodyReader> takeBody(uint32_t id);
+  void deliverBody(uint32_t id, Result<std::string> piece);
+  void pullUpload(uint32_t id, uint32_t requestId, bool cancel);
+  // Copies `reader` into request `requestId`'s streamed response, a piece at a time, with the socket's pace.
+  void pipeBody(uint32_t requestId, std::shared_ptr<net::BodyReader> reader);
+  // The request has ended: its request body, if unread, is dropped.
+  void dropIncomingBodies(uint32_t requestId);
+  // The worker is going away: every body is cancelled, every upload ends with an error.
+  void endBodies();
+  std::unordered_map<uint32_t, NativeBody> bodies_;
+  std::unordered_map<uint32_t, std::weak_ptr<JsBody>> uploads_;
+  uint32_t nextBodyId_ = 1;
+  size_t bodyReads_ = 0;  // reads and pipe steps outstanding
+
   class Entry;
   // Runs `body` inside an Entry for `requestId` (0: shared work): for code outside worker.cc.
   void runEntry(uint32_t requestId, const std::function<void(v8::Isolate*, v8::Local<v8::Context>)>& body);

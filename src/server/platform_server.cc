@@ -172,6 +172,7 @@ Status PlatformServer::start(const std::string& adminTokenFile, bool* createdAdm
   apiThread_ = std::make_unique<Thread>();
   net::ServerLimits apiLimits = options_.http;
   apiLimits.maxBodyBytes = 64u << 20;
+  apiLimits.bufferBodiesUpTo = SIZE_MAX;  // the API parses whole bodies (script uploads)
   apiThread_->listener = std::make_unique<net::Listener>(
       apiThread_->io,
       [this](std::shared_ptr<net::Exchange> e) {

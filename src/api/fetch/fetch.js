@@ -1,6 +1,11 @@
 // fetch(): subrequests over HTTP/HTTPS through the runtime's client (native.fetchStart), following redirects
 // here ('follow' up to 20, 'manual' returns the 3xx, 'error' rejects), with AbortSignal support. Service bindings
 // (env.OTHER.fetch) go through the same path with a `service` target and never leave the process.
+//
+// Native bodies: a request body still on the client's socket and a fetch() response still on the upstream's are
+// ReadableStreams over native.bodyRead (internal.nativeBodyStream). One that JS has not touched is handed on by id
+// (internal.takeNativeBody) when it becomes a subrequest's body or the response, and the runtime moves the bytes
+// itself. Any other ReadableStream sent as a body is pulled by the runtime through internal.bodyPull.
 (function (g, native, internal) {
   'use strict';
   const pending = new Map();
@@ -11,6 +16,77 @@
     return signal.reason !== undefined ? signal.reason : new internal.DOMException('The operation was aborted.', 'AbortError');
   }
 
+  const bodyReads = new Map();        // native body id → the pending read's { resolve, reject }
+  const nativeBodies = new WeakMap(); // stream → native body id, until JS reads it or it is handed on
+  const uploads = new Map();          // upload id → a byteReader over the stream being sent
+
+  internal.nativeBodyStream = (id) => {
+    const stream = internal.newPullStream(
+      () => new Promise((resolve, reject) => {
+        bodyReads.set(id, { resolve, reject });
+        try {
+          native.bodyRead(id);
+        } catch (e) {
+          bodyReads.delete(id);
+          throw e;
+        }
+      }),
+      () => {
+        bodyReads.delete(id);
+        native.bodyCancel(id);
+      });
+    nativeBodies.set(stream, id);
+    return stream;
+  };
+  internal.bodyChunk = (id, chunk, error) => {
+    const read = bodyReads.get(id);
+    if (read === undefined) return;
+    bodyReads.delete(id);
+    if (error !== undefined) read.reject(new TypeError(error));
+    else read.resolve(chunk);
+  };
+
+  // The id of a native body nothing in JS has read, which the runtime takes over (the stream stays locked); else 0.
+  function takeNativeBody(stream) {
+    const id = nativeBodies.get(stream);
+    if (id === undefined || internal.isReadableStreamDisturbed(stream) || internal.isReadableStreamLocked(stream)) return 0;
+    nativeBodies.delete(stream);
+    internal.byteReader(stream);
+    return id;
+  }
+  internal.takeNativeBody = takeNativeBody;
+
+  // A ReadableStream as a subrequest's body: a native body by id, else an upload the runtime pulls piece by piece.
+  function streamBody(stream) {
+    const id = takeNativeBody(stream);
+    if (id !== 0) return id;
+    const reader = internal.byteReader(stream);
+    const upload = native.bodyOpen();
+    uploads.set(upload, reader);
+    return upload;
+  }
+  internal.bodyPull = (id, cancel) => {
+    const reader = uploads.get(id);
+    if (reader === undefined) return;
+    if (cancel) {
+      uploads.delete(id);
+      reader.cancel(new TypeError('The subrequest no longer reads its body')).catch(() => {});
+      return;
+    }
+    (async () => {
+      let chunk;
+      try {
+        chunk = await reader.read();
+      } catch (e) {
+        uploads.delete(id);
+        native.bodyPush(id, null, String(e && e.message !== undefined ? e.message : e));
+        return;
+      }
+      if (chunk === null) uploads.delete(id);
+      native.bodyPush(id, chunk, undefined);
+    })();
+  };
+
   async function bodyBytes(body) {
     if (body === null || body === undefined) return null;
     if (typeof body === 'string') return native.utf8Encode(body);
@@ -20,7 +96,7 @@
   }
 
   // One hop: resolves to [status, statusText, headers, bodyBytes] or rejects with a TypeError.
-  function send(target, method, url, headers, body, signal) {
+  function send(target, method, url, headers, body, bodyStream, signal) {
     return new Promise((resolve, reject) => {
       const id = nextId++;
       pending.set(id, { resolve, reject });
@@ -38,7 +114,7 @@
         }, { once: true });
       }
       try {
-        native.fetchStart(id, target, method, url, headers, body);
+        native.fetchStart(id, target, method, url, headers, body, bodyStream);
       } catch (e) {
         pending.delete(id);
         reject(e);
@@ -48,7 +124,11 @@
 
   internal.fetchComplete = (id, status, statusText, headers, body) => {
     const p = pending.get(id);
-    if (p === undefined) return;
+    if (p === undefined) {
+      if (typeof body === 'number') native.bodyCancel(body);
+      return;
+    }
+    if (typeof body === 'number') body = internal.nativeBodyStream(body);
     pending.delete(id);
     p.resolve([status, statusText, headers, body]);
   };
@@ -67,13 +147,16 @@
     let method = parts.method;
     let url = parts.url;
     let headers = parts.headers;
-    let body = await bodyBytes(parts.body);
+    let body = null;
+    let bodyStream = 0;
+    if (target === '' && parts.body !== null && internal.isReadableStream(parts.body)) bodyStream = streamBody(parts.body);
+    else body = await bodyBytes(parts.body);
     for (let hops = 0; ; hops++) {
       const protocol = url.slice(0, url.indexOf(':') + 1);
       if (target === '' && protocol !== 'http:' && protocol !== 'https:') {
         throw new TypeError('fetch(): unsupported scheme "' + protocol + '" (only http: and https:)');
       }
-      const [status, statusText, rheaders, rbody] = await send(target, method, url, headers, body, signal);
+      const [status, statusText, rheaders, rbody] = await send(target, method, url, headers, body, bodyStream, signal);
       if (!kRedirects.has(status) || parts.redirect === 'manual') {
         return internal.makeResponse(status, statusText, rheaders, rbody, url, hops > 0);
       }
@@ -82,10 +165,15 @@
       if (location === null) return internal.makeResponse(status, statusText, rheaders, rbody, url, hops > 0);
       if (parts.redirect === 'error') throw new TypeError('fetch(): redirect to ' + location + ' with redirect: "error"');
       if (hops >= 20) throw new TypeError('fetch(): too many redirects');
+      const dropsBody = status === 303 || ((status === 301 || status === 302) && method === 'POST');
+      if (bodyStream !== 0 && !dropsBody) {
+        throw new TypeError('fetch(): cannot follow a ' + status + ' redirect with a streamed body, which was already sent');
+      }
       url = new g.URL(location, url).href;
-      if (status === 303 || ((status === 301 || status === 302) && method === 'POST')) {
+      if (dropsBody) {
         if (method !== 'HEAD') method = 'GET';
         body = null;
+        bodyStream = 0;
         headers = headers.filter((v, i, a) => (i % 2 === 0 ? !/^content-/.test(v) : !/^content-/.test(a[i - 1])));
       }
     }

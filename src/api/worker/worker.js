@@ -174,8 +174,12 @@
       internal.webSocketLinked(socketId);
       return;
     }
+    const stream = body !== null && typeof body === 'object' && !ArrayBuffer.isView(body);
+    // A native body nothing has read (e.g. `new Response(upstream.body)`) is piped by the runtime itself.
+    const nativeId = stream ? internal.takeNativeBody(body) : 0;
+    if (nativeId !== 0) parts.body = nativeId;
     native.fetchDone(id, parts, undefined);
-    if (body !== null && typeof body === 'object' && !ArrayBuffer.isView(body)) pump(id, internal.byteReader(body));
+    if (stream && nativeId === 0) pump(id, internal.byteReader(body));
   }
 
   // Streams a ReadableStream body to the client: the next chunk is read only once the previous one is written,
@@ -243,6 +247,7 @@
   internal.dispatchFetch = (id, method, url, headers, body) => {
     let result;
     try {
+      if (typeof body === 'number') body = internal.nativeBodyStream(body);  // still on the client's socket
       const request = internal.makeIncomingRequest(method, url, headers, body);
       if (handlers !== null) {
         const fetch = handlers.fetch;

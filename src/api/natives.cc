@@ -272,6 +272,9 @@ void fetchStart(Args& args) {
 }
 
 // bodyRead(id) / bodyCancel(id): a native body's next piece (answered by internal.bodyChunk), or its end.
+// webSocketAttach(fetchId, socketId): an upstream's WebSocket (a fetch() answered 101) joins its JS end.
+void webSocketAttach(Args& args) { host(args).webSocketAttach(args.uint32(0), args.uint32(1)); }
+
 void bodyRead(Args& args) { host(args).bodyRead(args.uint32(0)); }
 void bodyCancel(Args& args) { host(args).bodyCancel(args.uint32(0)); }
 // bodyOpen() → id / bodyPush(id, Uint8Array | null, error string | undefined): an upload JS produces.
@@ -328,6 +331,7 @@ constexpr engine::bind::NativeFunction kNatives[] = {
     ISLET_NATIVE("streamEnd", streamEnd),
     ISLET_NATIVE("streamAbort", streamAbort),
     ISLET_NATIVE("bodyRead", bodyRead),
+    ISLET_NATIVE("webSocketAttach", webSocketAttach),
     ISLET_NATIVE("bodyCancel", bodyCancel),
     ISLET_NATIVE("bodyOpen", bodyOpen),
     ISLET_NATIVE("bodyPush", bodyPush),

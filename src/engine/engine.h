@@ -78,6 +78,10 @@ class Host {
   // throw bind::JsError (the socket's send buffer is full).
   virtual void webSocketSend(uint32_t id, std::string data, bool binary) {}
   virtual void webSocketClose(uint32_t id, uint16_t code, std::string reason) {}
+  // fetch() `fetchId` with `Upgrade: websocket` got a 101 (internal.fetchComplete with status 101): JS has made the
+  // end that stands for the upstream's socket and calls it `socketId` (0: nobody wants the socket; drop it).
+  // Messages and closes then flow as for a client's socket.
+  virtual void webSocketAttach(uint32_t fetchId, uint32_t socketId) {}
   // Test data for `islet test` (a path below shared/); other hosts refuse.
   virtual Result<std::string> readTestFile(std::string_view path) {
     return Status::permissionDenied("not available");

@@ -20,6 +20,9 @@
 #include <boost/beast/ssl/ssl_stream.hpp>
 #include <fmt/format.h>
 
+#include <openssl/evp.h>
+#include <openssl/rand.h>
+
 #include <limits>
 #include <map>
 #include <variant>
@@ -244,6 +247,94 @@ struct HttpClient::Impl : std::enable_shared_from_this<HttpClient::Impl> {
   }
 
   asio::awaitable<void> run(ClientRequest r, Callback done);
+
+  template <typename Stream>
+  asio::awaitable<ClientUpgrade> handshake(Stream& stream, ClientConnection& c, const ClientRequest& r) {
+    unsigned char nonce[16];
+    if (RAND_bytes(nonce, sizeof nonce) != 1) throw std::runtime_error("no randomness for the WebSocket key");
+    unsigned char encoded[32];
+    int n = EVP_EncodeBlock(encoded, nonce, sizeof nonce);
+    std::string key(reinterpret_cast<const char*>(encoded), n > 0 ? static_cast<size_t>(n) : 0);
+    http::request<http::empty_body> req;
+    req.method(http::verb::get);
+    req.target(r.target);
+    req.version(11);
+    for (const auto& [name, value] : r.headers) {
+      if (name == "host" || name == "content-length" || name == "transfer-encoding" || name == "connection" ||
+          name == "keep-alive" || name == "upgrade" || name == "te" || name == "trailer" ||
+          name == "sec-websocket-key" || name == "sec-websocket-version" || name == "sec-websocket-extensions") {
+        continue;  // the handshake's own; no extensions (permessage-deflate) are spoken
+      }
+      req.insert(name, value);
+    }
+    bool defaultPort = (r.https && r.port == 443) || (!r.https && r.port == 80);
+    req.set(http::field::host, defaultPort ? r.host : fmt::format("{}:{}", r.host, r.port));
+    req.set(http::field::upgrade, "websocket");
+    req.set(http::field::connection, "Upgrade");
+    req.set(http::field::sec_websocket_key, key);
+    req.set(http::field::sec_websocket_version, "13");
+    c.tcp().expires_after(options.timeout);
+    co_await http::async_write(stream, req, asio::use_awaitable);
+    http::response_parser<http::empty_body> head;
+    head.header_limit(64 * 1024);
+    head.body_limit(options.bufferResponsesUpTo);
+    co_await http::async_read_header(stream, c.buffer, head, asio::use_awaitable);
+    ClientUpgrade out;
+    auto& msg = head.get();
+    out.response.status = static_cast<int>(msg.result_int());
+    out.response.statusText = std::string(msg.reason());
+    for (const auto& f : msg) {
+      std::string name(f.name_string());
+      for (char& ch : name) ch = static_cast<char>(tolower(static_cast<unsigned char>(ch)));
+      out.response.headers.emplace_back(std::move(name), std::string(f.value()));
+    }
+    if (out.response.status != 101) {
+      if (!head.is_done()) {
+        http::response_parser<http::string_body> whole(std::move(head));
+        whole.body_limit(options.bufferResponsesUpTo);
+        co_await http::async_read(stream, c.buffer, whole, asio::use_awaitable);
+        out.response.body = std::move(whole.get().body());
+      }
+      co_return out;
+    }
+    if (msg[http::field::sec_websocket_accept] != websocket::acceptValue(key)) {
+      throw std::runtime_error("the server's 101 did not accept the WebSocket key");
+    }
+    out.buffered.assign(static_cast<const char*>(c.buffer.data().data()), c.buffer.size());
+    co_return out;
+  }
+
+  asio::awaitable<void> runUpgrade(ClientRequest r, std::function<void(Result<ClientUpgrade>)> done) {
+    auto self = shared_from_this();
+    std::string key = origin(r);
+    Result<ClientUpgrade> result = Status::internal("no response");
+    try {
+      std::unique_ptr<ClientConnection> c = co_await connect(r);
+      ClientUpgrade upgraded;
+      if (auto* p = std::get_if<0>(&c->stream)) {
+        upgraded = co_await handshake(**p, *c, r);
+        if (upgraded.response.status == 101) {
+          (*p)->expires_never();
+          upgraded.transport = std::make_unique<websocket::StreamTransport<beast::tcp_stream>>(std::move(**p));
+        }
+      } else {
+        auto& tls = *std::get<1>(c->stream);
+        upgraded = co_await handshake(tls, *c, r);
+        if (upgraded.response.status == 101) {
+          beast::get_lowest_layer(tls).expires_never();
+          upgraded.transport =
+              std::make_unique<websocket::StreamTransport<beast::ssl_stream<beast::tcp_stream>>>(std::move(tls));
+        }
+      }
+      result = std::move(upgraded);
+    } catch (const boost::system::system_error& e) {
+      std::string what = e.code() == beast::error::timeout ? "the handshake timed out" : e.code().message();
+      result = Status::unavailable(fmt::format("WebSocket to {} failed: {}", key, what));
+    } catch (const std::exception& e) {
+      result = Status::unavailable(fmt::format("WebSocket to {} failed: {}", key, e.what()));
+    }
+    done(std::move(result));
+  }
 };
 
 namespace {
@@ -391,6 +482,11 @@ HttpClient::~HttpClient() {
 void HttpClient::send(ClientRequest request, Callback done) {
   auto impl = impl_;
   asio::co_spawn(impl->io, impl->run(std::move(request), std::move(done)), asio::detached);
+}
+
+void HttpClient::upgrade(ClientRequest request, std::function<void(Result<ClientUpgrade>)> done) {
+  auto impl = impl_;
+  asio::co_spawn(impl->io, impl->runUpgrade(std::move(request), std::move(done)), asio::detached);
 }
 
 }  // namespace islet::net

@@ -17,6 +17,7 @@
 #include "base/status.h"
 #include "net/body_reader.h"
 #include "net/http_server.h"
+#include "net/websocket.h"
 
 namespace islet::net {
 
@@ -41,6 +42,14 @@ struct ClientResponse {
   std::shared_ptr<BodyReader> bodyStream;
 };
 
+// The answer to a WebSocket handshake: a 101 with the connection taken out of HTTP (`transport`, and the bytes that
+// arrived after the head), or the server's other answer (its body read whole, up to bufferResponsesUpTo).
+struct ClientUpgrade {
+  ClientResponse response;
+  std::unique_ptr<websocket::Transport> transport;  // set for a 101
+  std::string buffered;
+};
+
 struct ClientOptions {
   bool allowPrivateAddresses = false;
   size_t bufferResponsesUpTo = 64 * 1024;  // a response body of declared length up to this arrives whole
@@ -55,6 +64,9 @@ class HttpClient {
   using Callback = std::function<void(Result<ClientResponse>)>;
   // Sends the request; `done` runs on the io thread exactly once (never inside send()).
   void send(ClientRequest request, Callback done);
+  // Opens a WebSocket: a GET with the handshake's headers added on a new connection; the 101's Sec-WebSocket-Accept
+  // is checked. `done` runs on the io thread exactly once (never inside upgrade()).
+  void upgrade(ClientRequest request, std::function<void(Result<ClientUpgrade>)> done);
 
   // Whether an address may be connected to under the options (exposed for tests).
   static bool isPublicAddress(const boost::asio::ip::address& address);

@@ -1,6 +1,7 @@
 #include "net/websocket.h"
 
 #include <openssl/evp.h>
+#include <openssl/rand.h>
 
 #include <boost/asio/write.hpp>
 #include <fmt/format.h>
@@ -166,8 +167,18 @@ Result<std::string> handshakeResponse(const Request& request, std::string_view p
 }
 
 Session::Session(asio::ip::tcp::socket socket, std::string buffered, Limits limits)
-    : socket_(std::move(socket)), in_(std::move(buffered)), limits_(limits), idle_(socket_.get_executor()),
-      lifetime_(socket_.get_executor()) {}
+    : Session(std::make_unique<StreamTransport<asio::ip::tcp::socket>>(std::move(socket)), std::move(buffered), limits) {}
+
+Session::Session(std::unique_ptr<Transport> transport, std::string buffered, Limits limits)
+    : transport_(std::move(transport)), in_(std::move(buffered)), limits_(limits), idle_(transport_->executor()),
+      lifetime_(transport_->executor()) {}
+
+std::string Session::frame(Opcode opcode, std::string_view payload) {
+  if (!limits_.client) return encodeFrame(opcode, payload);
+  MaskKey mask;
+  if (RAND_bytes(mask.data(), static_cast<int>(mask.size())) != 1) mask = {0x5a, 0x3c, 0x96, 0xe1};  // never seen
+  return encodeFrame(opcode, payload, &mask);
+}
 
 Session::~Session() {
   // Ended without finish() (its io_context went away with operations pending): still tell the owner, once.
@@ -176,9 +187,11 @@ Session::~Session() {
 
 void Session::start(std::string handshake, Handlers handlers) {
   handlers_ = std::move(handlers);
-  out_.push_back(std::move(handshake));
-  queuedBytes_ += out_.back().size();
-  write();
+  if (!handshake.empty()) {
+    out_.push_back(std::move(handshake));
+    queuedBytes_ += out_.back().size();
+    write();
+  }
   armIdleTimer();
   if (limits_.maxLifetime.count() > 0) {
     lifetime_.expires_after(limits_.maxLifetime);
@@ -197,7 +210,7 @@ bool Session::sendBinary(std::string_view bytes) { return sendMessage(Opcode::kB
 bool Session::sendMessage(Opcode opcode, std::string_view payload) {
   if (closing_ || finished_) return false;
   if (queuedBytes_ + payload.size() > limits_.maxQueuedBytes) return false;
-  queue(encodeFrame(opcode, payload));
+  queue(frame(opcode, payload));
   if (limits_.sendsKeepAlive) armIdleTimer();
   return true;
 }
@@ -208,7 +221,7 @@ void Session::close(uint16_t code, std::string_view reason) {
     closeKnown_ = true;
     closeInfo_ = CloseInfo{code, std::string(reason.substr(0, 123)), true};
   }
-  queue(encodeFrame(Opcode::kClose, closePayload(code, reason)));
+  queue(frame(Opcode::kClose, closePayload(code, reason)));
   closing_ = true;
 }
 
@@ -221,7 +234,7 @@ void Session::queue(std::string bytes) {
 void Session::write() {
   if (writing_ || out_.empty() || finished_) return;
   writing_ = true;
-  asio::async_write(socket_, asio::buffer(out_.front()), [self = shared_from_this()](boost::system::error_code ec, size_t) {
+  transport_->write(asio::buffer(out_.front()), [self = shared_from_this()](boost::system::error_code ec, size_t) {
     self->writing_ = false;
     if (!self->out_.empty()) {
       self->queuedBytes_ -= self->out_.front().size();
@@ -246,7 +259,7 @@ void Session::read() {
     onFrame(std::move(*frame.value()));
   }
   if (finished_ || closing_) return;
-  socket_.async_read_some(asio::buffer(chunk_), [self = shared_from_this()](boost::system::error_code ec, size_t n) {
+  transport_->readSome(asio::buffer(chunk_), [self = shared_from_this()](boost::system::error_code ec, size_t n) {
     if (ec) return self->finish();
     self->in_.append(self->chunk_.data(), n);
     self->armIdleTimer();
@@ -257,7 +270,7 @@ void Session::read() {
 void Session::onFrame(Frame frame) {
   switch (frame.opcode) {
     case Opcode::kPing:
-      queue(encodeFrame(Opcode::kPong, frame.payload));
+      queue(this->frame(Opcode::kPong, frame.payload));
       return;
     case Opcode::kPong:
       return;
@@ -314,9 +327,7 @@ void Session::finish() {
   finished_ = true;
   idle_.cancel();
   lifetime_.cancel();
-  boost::system::error_code ignored;
-  socket_.shutdown(asio::ip::tcp::socket::shutdown_both, ignored);
-  socket_.close(ignored);
+  transport_->close();
   auto onClose = std::move(handlers_.onClose);
   handlers_ = {};
   if (onClose) onClose();

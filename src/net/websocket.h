@@ -1,5 +1,6 @@
-// WebSocket (RFC 6455): the handshake's accept value, frame encoding and decoding, and a server-side Session over
-// a socket taken out of HTTP by Exchange::upgrade().
+// WebSocket (RFC 6455): the handshake's accept value, frame encoding and decoding, and a Session over a connection
+// taken out of HTTP: a client's, by Exchange::upgrade() (the server side), or an upstream's, by HttpClient::upgrade()
+// (the client side, which masks what it sends).
 //
 // The decoder accepts a client's frames masked or not. RFC 6455 says a server must refuse unmasked client frames,
 // but `wrangler tail` sends its first frame unmasked (Cloudflare accepts it), and masking protects intermediaries
@@ -11,6 +12,8 @@
 
 #include <boost/asio/ip/tcp.hpp>
 #include <boost/asio/steady_timer.hpp>
+#include <boost/asio/write.hpp>
+#include <boost/beast/core/stream_traits.hpp>
 
 #include <array>
 #include <chrono>
@@ -57,8 +60,47 @@ std::string closePayload(uint16_t code, std::string_view reason);
 // Sec-WebSocket-Protocol) if the client offered it; kInvalidArgument if it did not, or for a bad handshake.
 Result<std::string> handshakeResponse(const Request& request, std::string_view protocol);
 
-// The server side of one WebSocket connection: answers pings, echoes a close, assembles fragmented messages, and
-// queues outgoing text messages. Owned by shared_ptr (its pending operations hold it).
+// The bytes under a Session: a plain socket, or TLS over one.
+class Transport {
+ public:
+  using Handler = std::function<void(boost::system::error_code, size_t)>;
+  virtual ~Transport() = default;
+  virtual void readSome(boost::asio::mutable_buffer buffer, Handler done) = 0;
+  virtual void write(boost::asio::const_buffer buffer, Handler done) = 0;  // all of it
+  virtual void close() = 0;
+  virtual boost::asio::any_io_executor executor() = 0;
+};
+
+// A Transport over any Asio stream (tcp::socket, beast::tcp_stream, beast::ssl_stream<beast::tcp_stream>).
+template <typename Stream>
+class StreamTransport final : public Transport {
+ public:
+  explicit StreamTransport(Stream stream) : stream_(std::move(stream)) {}
+  void readSome(boost::asio::mutable_buffer buffer, Handler done) override {
+    stream_.async_read_some(buffer, std::move(done));
+  }
+  void write(boost::asio::const_buffer buffer, Handler done) override {
+    boost::asio::async_write(stream_, buffer, std::move(done));
+  }
+  void close() override {
+    boost::system::error_code ignored;
+    auto& lowest = boost::beast::get_lowest_layer(stream_);
+    if constexpr (requires { lowest.socket(); }) {
+      lowest.socket().shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+      lowest.socket().close(ignored);
+    } else {
+      lowest.shutdown(boost::asio::ip::tcp::socket::shutdown_both, ignored);
+      lowest.close(ignored);
+    }
+  }
+  boost::asio::any_io_executor executor() override { return stream_.get_executor(); }
+
+ private:
+  Stream stream_;
+};
+
+// One side of a WebSocket connection: answers pings, echoes a close, assembles fragmented messages, and queues
+// outgoing messages. Owned by shared_ptr (its pending operations hold it).
 class Session : public std::enable_shared_from_this<Session> {
  public:
   struct Limits {
@@ -67,6 +109,7 @@ class Session : public std::enable_shared_from_this<Session> {
     std::chrono::milliseconds idleTimeout{60'000};  // no frame from the client this long: the session ends
     std::chrono::milliseconds maxLifetime{0};       // 0: none; else the session is closed (1000) this long after start
     bool sendsKeepAlive = false;  // a message sent restarts the idle timeout too (a server that only pushes)
+    bool client = false;          // the client side: every frame sent is masked, as RFC 6455 requires
   };
   struct Handlers {
     std::function<void(std::string)> onMessage;  // a complete text or binary message from the client
@@ -82,9 +125,10 @@ class Session : public std::enable_shared_from_this<Session> {
   };
 
   Session(boost::asio::ip::tcp::socket socket, std::string buffered, Limits limits);
+  Session(std::unique_ptr<Transport> transport, std::string buffered, Limits limits);
   ~Session();
 
-  // Writes `handshake` (the raw 101 answer), then reads frames and dispatches them to `handlers`.
+  // Writes `handshake` (the raw 101 answer; empty on the client side), then reads frames and dispatches them.
   void start(std::string handshake, Handlers handlers);
   // Queues a text message. False, and nothing sent, when the session is closing or its queue is full.
   bool sendText(std::string_view text);
@@ -104,8 +148,9 @@ class Session : public std::enable_shared_from_this<Session> {
   void write();
   void armIdleTimer();
   void finish();
+  std::string frame(Opcode opcode, std::string_view payload);
 
-  boost::asio::ip::tcp::socket socket_;
+  std::unique_ptr<Transport> transport_;
   std::string in_;  // bytes read and not yet decoded
   Limits limits_;
   Handlers handlers_;

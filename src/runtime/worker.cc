@@ -7,6 +7,8 @@
 #include <fstream>
 #include <sstream>
 
+#include <strings.h>
+
 #include "base/log.h"
 #include "engine/platform.h"
 #include "engine/wasm.h"
@@ -906,6 +908,12 @@ void Worker::fetchStart(uint32_t id, std::string service, std::string method, st
   } else if (!options_.serviceFetch) {
     engine::bind::throwTypeError("service bindings are not available here");
   }
+  for (const auto& [name, value] : headers) {
+    if (name == "upgrade" && value.size() == 9 && strncasecmp(value.c_str(), "websocket", 9) == 0) sub.webSocket = true;
+  }
+  if (sub.webSocket && !sub.service.empty()) {
+    engine::bind::throwTypeError("fetch(): WebSocket upgrades through a service binding are not supported");
+  }
   sub.request.method = std::move(method);
   sub.request.headers = std::move(headers);
   sub.request.body = std::move(body);
@@ -945,6 +953,12 @@ void Worker::startSubrequest(uint32_t id) {
           subrequestDone(id, std::move(out));
         });
       });
+    });
+    return;
+  }
+  if (sub.webSocket) {
+    options_.http->upgrade(sub.request, [this, alive, id](Result<net::ClientUpgrade> result) {
+      if (*alive) webSocketConnected(id, std::move(result));
     });
     return;
   }

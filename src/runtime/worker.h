@@ -155,6 +155,7 @@ class Worker final : public engine::Host {
   std::optional<std::string> cacheNamespace() const override { return script_->accountId; }
   void webSocketSend(uint32_t id, std::string data, bool binary) override;
   void webSocketClose(uint32_t id, uint16_t code, std::string reason) override;
+  void webSocketAttach(uint32_t fetchId, uint32_t socketId) override;
 
  private:
   struct Pending {
@@ -174,6 +175,7 @@ class Worker final : public engine::Host {
     std::string service;
     net::ClientRequest request;
     std::string url;
+    bool webSocket = false;  // Upgrade: websocket — opened with HttpClient::upgrade
   };
   void startSubrequest(uint32_t id);
   void subrequestDone(uint32_t id, Result<net::ClientResponse> result);
@@ -221,7 +223,13 @@ class Worker final : public engine::Host {
     uint32_t requestId;
     Pending pending;
     std::shared_ptr<net::websocket::Session> session;
+    bool outgoing = false;  // opened by the worker's fetch(): part of the request that opened it, not an invocation
   };
+  // An upstream answered a WebSocket fetch(): a 101 is held in connecting_ until JS attaches its end.
+  void webSocketConnected(uint32_t fetchId, Result<net::ClientUpgrade> result);
+  // Reads the session and delivers what arrives to JS end `socketId`; `head` is written first (a 101 to a client).
+  void runSession(uint32_t socketId, std::shared_ptr<net::websocket::Session> session, std::string head);
+  std::unordered_map<uint32_t, std::shared_ptr<net::websocket::Session>> connecting_;  // by fetch id
   // Upgrades request `it` (its handler answered 101 with the WebSocket the JS side calls `socketId`).
   void acceptWebSocket(std::unordered_map<uint32_t, Pending>::iterator it, uint32_t socketId, net::Response response);
   void webSocketMessage(uint32_t socketId, std::string data, bool binary);

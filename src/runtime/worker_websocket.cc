@@ -1,4 +1,5 @@
-// Worker: WebSockets a fetch handler accepted (`new Response(null, { status: 101, webSocket: client })`).
+// Worker: WebSockets a fetch handler accepted (`new Response(null, { status: 101, webSocket: client })`), and
+// WebSockets the worker opened itself (`fetch(url, { headers: { Upgrade: 'websocket' } })`, `new WebSocket(url)`).
 //
 // The connection leaves HTTP (Exchange::upgrade) once the handshake checks out; a net::websocket::Session then owns
 // the socket on this thread. What the client sends is posted to the loop and delivered to the JS side in an entry
@@ -93,7 +94,39 @@ void Worker::acceptWebSocket(std::unordered_map<uint32_t, Pending>::iterator it,
   auto session = std::make_shared<ws::Session>(std::move(upgraded.socket), std::move(upgraded.buffered), limits);
   socket.session = session;
   sockets_.emplace(socketId, std::move(socket));
+  runSession(socketId, std::move(session), std::move(head));
+}
 
+void Worker::webSocketConnected(uint32_t fetchId, Result<net::ClientUpgrade> result) {
+  if (!result.isOk()) return subrequestDone(fetchId, result.status());
+  net::ClientUpgrade& upgraded = result.value();
+  if (upgraded.response.status == 101) {
+    ws::Session::Limits limits;
+    limits.maxMessageBytes = kMaxMessageBytes;
+    limits.maxQueuedBytes = kMaxQueuedBytes;
+    limits.idleTimeout = std::chrono::milliseconds(static_cast<int64_t>(options_.limits.webSocketIdleMs));
+    limits.sendsKeepAlive = true;
+    limits.client = true;
+    connecting_[fetchId] =
+        std::make_shared<ws::Session>(std::move(upgraded.transport), std::move(upgraded.buffered), limits);
+  }
+  subrequestDone(fetchId, std::move(upgraded.response));
+  connecting_.erase(fetchId);  // JS did not take it (the fetch was aborted, or the worker broke): it closes
+}
+
+void Worker::webSocketAttach(uint32_t fetchId, uint32_t socketId) {
+  auto it = connecting_.find(fetchId);
+  if (it == connecting_.end()) return;
+  auto session = std::move(it->second);
+  connecting_.erase(it);
+  if (socketId == 0 || sockets_.count(socketId)) return;
+  uint32_t requestId = currentRequest_;
+  if (requestId == 0 && pending_.size() == 1) requestId = pending_.begin()->first;
+  sockets_.emplace(socketId, Socket{requestId, Pending{}, session, /*outgoing=*/true});
+  runSession(socketId, std::move(session), std::string());
+}
+
+void Worker::runSession(uint32_t socketId, std::shared_ptr<ws::Session> session, std::string head) {
   // The session calls these on this thread, possibly from within start() or a Host call: each is posted, so the JS
   // side always hears from the client in an entry of its own.
   auto alive = alive_;
@@ -123,7 +156,9 @@ void Worker::webSocketMessage(uint32_t socketId, std::string data, bool binary) 
   auto it = sockets_.find(socketId);
   if (it == sockets_.end() || broken()) return;
   it->second.pending.bytesIn += static_cast<int64_t>(data.size());
-  runEntry(it->second.requestId, [&](v8::Isolate* iso, v8::Local<v8::Context> context) {
+  uint32_t requestId = it->second.requestId;
+  if (it->second.outgoing && !pending_.count(requestId)) requestId = 0;  // the request that opened it has ended
+  runEntry(requestId, [&](v8::Isolate* iso, v8::Local<v8::Context> context) {
     v8::TryCatch tryCatch(iso);
     v8::Local<v8::Function> receive = isolate_->internalFunction("webSocketMessage");
     if (receive.IsEmpty()) return;
@@ -156,9 +191,13 @@ void Worker::webSocketEnded(uint32_t socketId, ws::Session::CloseInfo info) {
     Socket socket = std::move(it->second);
     sockets_.erase(it);
     requestId = socket.requestId;
-    int64_t bytesOut = socket.pending.bytesOut;
-    finished_.push_back(Finished{requestId, std::move(socket.pending), Outcome::kOk, bytesOut});
-    lastCompleteMs_ = engine::Clock::realMs();
+    if (!socket.outgoing) {
+      int64_t bytesOut = socket.pending.bytesOut;
+      finished_.push_back(Finished{requestId, std::move(socket.pending), Outcome::kOk, bytesOut});
+      lastCompleteMs_ = engine::Clock::realMs();
+    } else if (!pending_.count(requestId)) {
+      requestId = 0;
+    }
   }
   if (broken()) return recordFinished();
   runEntry(requestId, [&](v8::Isolate* iso, v8::Local<v8::Context> context) {
@@ -199,6 +238,7 @@ void Worker::webSocketClose(uint32_t id, uint16_t code, std::string reason) {
 void Worker::closeSockets(uint16_t code, std::string_view reason, Outcome outcome) {
   for (auto& [socketId, socket] : sockets_) {
     socket.session->close(code, reason);
+    if (socket.outgoing) continue;
     int64_t bytesOut = socket.pending.bytesOut;
     finished_.push_back(Finished{socket.requestId, std::move(socket.pending), outcome, bytesOut});
   }

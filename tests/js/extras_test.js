@@ -196,7 +196,12 @@ test('WebSocketPair has two connected ends', () => {
   assert.equal(pair[1], server);
   assert.equal(server.readyState, WebSocket.OPEN);
   assert.equal(WebSocket.CLOSED, 3);
-  assert.throws(() => new WebSocket('wss://example.com'), TypeError);
+  // A client socket (tested against a real server in tests/integration/websocket_client_test.py): connecting at first.
+  const ws = new WebSocket('wss://example.com/path');
+  assert.equal(ws.readyState, WebSocket.CONNECTING);
+  assert.equal(ws.url, 'wss://example.com/path');
+  assert.throws(() => ws.send('too early'), DOMException);
+  assert.throws(() => new WebSocket('ftp://example.com/'), DOMException);
 });
 
 test('WebSocketPair passes messages both ways after accept()', async () => {

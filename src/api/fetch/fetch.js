@@ -126,9 +126,12 @@
     const p = pending.get(id);
     if (p === undefined) {
       if (typeof body === 'number') native.bodyCancel(body);
+      if (status === 101) native.webSocketAttach(id, 0);
       return;
     }
     if (typeof body === 'number') body = internal.nativeBodyStream(body);
+    // An upstream accepted a WebSocket: the body slot carries the end the worker uses.
+    if (status === 101) body = internal.webSocketFromRuntime(id);
     pending.delete(id);
     p.resolve([status, statusText, headers, body]);
   };
@@ -157,6 +160,11 @@
         throw new TypeError('fetch(): unsupported scheme "' + protocol + '" (only http: and https:)');
       }
       const [status, statusText, rheaders, rbody] = await send(target, method, url, headers, body, bodyStream, signal);
+      if (status === 101) {
+        const pairs = [];
+        for (let i = 0; i < rheaders.length; i += 2) pairs.push([rheaders[i], rheaders[i + 1]]);
+        return new internal.Response(null, { status, statusText, headers: pairs, webSocket: rbody });
+      }
       if (!kRedirects.has(status) || parts.redirect === 'manual') {
         return internal.makeResponse(status, statusText, rheaders, rbody, url, hops > 0);
       }
@@ -182,6 +190,8 @@
   function fetch(input, init) {
     return doFetch('', input, init);
   }
+  // new WebSocket(url): the handshake is a fetch() with Upgrade: websocket.
+  internal.fetchWebSocket = (url, headers) => doFetch('', url, { headers });
   internal.defineGlobal(g, 'fetch', fetch);
 
   // A service binding: env.NAME.fetch() reaches the named script of the same account in-process.

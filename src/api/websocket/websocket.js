@@ -1,6 +1,8 @@
 // WebSocket and WebSocketPair, as on Cloudflare Workers (https://developers.cloudflare.com/workers/runtime-apis/websockets/):
 // `new WebSocketPair()` makes two connected ends; `accept()` starts an end's events; a fetch handler answers an
-// upgrade with `new Response(null, { status: 101, webSocket: client })` and keeps the `server` end.
+// upgrade with `new Response(null, { status: 101, webSocket: client })` and keeps the `server` end. The other
+// direction: `fetch(url, { headers: { Upgrade: 'websocket' } })` answers a 101 whose `webSocket` the worker
+// accepts, and `new WebSocket(url, protocols)` does the same handshake and opens by itself (an 'open' event).
 //
 // Both ends of a pair live in this isolate until the client end is handed to a Response: the runtime then joins
 // it to the client's socket (internal.webSocketTransfer / webSocketLinked below), sends go out through
@@ -45,9 +47,8 @@
     #s;
 
     constructor(url, protocols = undefined) {
-      if (url !== TOKEN) {
-        throw new TypeError('new WebSocket(url) is not supported: answer an upgrade with a WebSocketPair instead');
-      }
+      let client = null;
+      if (url !== TOKEN) client = clientRequest(url, protocols);  // throws before anything is made
       super();
       this.#s = {
         readyState: OPEN,
@@ -61,7 +62,11 @@
         closeSent: false,
         closeReceived: false,
         binaryType: 'arraybuffer',
+        url: null,           // a client socket's URL
+        protocol: '',        // the subprotocol its server chose
+        pendingClose: null,  // close() while connecting: sent once open
       };
+      if (client !== null) connect(this, client);
     }
 
     static {
@@ -72,8 +77,8 @@
     }
 
     get readyState() { return stateOf(this).readyState; }
-    get url() { stateOf(this); return null; }
-    get protocol() { stateOf(this); return ''; }
+    get url() { return stateOf(this).url; }
+    get protocol() { return stateOf(this).protocol; }
     get extensions() { stateOf(this); return ''; }
     get bufferedAmount() { stateOf(this); return 0; }
     get binaryType() { return stateOf(this).binaryType; }
@@ -99,6 +104,7 @@
       if (arguments.length === 0) throw new TypeError("Failed to execute 'send' on 'WebSocket': 1 argument required");
       if (s.transferred) throw new TypeError('This WebSocket was handed to a Response: use the other end of the pair');
       if (!s.accepted) throw new TypeError('You must call accept() on this WebSocket before sending messages');
+      if (s.readyState === CONNECTING) throw new DOMException('The WebSocket is still connecting', 'InvalidStateError');
       if (s.closeSent || s.readyState === CLOSED) throw new TypeError('send() after close(): the WebSocket is closing');
       const data = messageData(message);
       if (messageBytes(data) > kMaxMessageBytes) {
@@ -122,6 +128,11 @@
       }
       if (s.closeSent || s.readyState === CLOSED) return;
       s.closeSent = true;
+      if (s.readyState === CONNECTING) {
+        s.readyState = CLOSING;
+        s.pendingClose = { type: 'close', code: code === undefined ? 1005 : code, reason, wasClean: true };
+        return;
+      }
       s.readyState = s.closeReceived ? CLOSED : CLOSING;
       deliver(s.peer, { type: 'close', code: code === undefined ? 1005 : code, reason, wasClean: true });
     }
@@ -137,6 +148,75 @@
   Object.defineProperty(WebSocket.prototype, Symbol.toStringTag, { value: 'WebSocket', configurable: true });
 
   const newEnd = () => new WebSocket(TOKEN);
+
+  // ---- client sockets: new WebSocket(url, protocols) ----
+
+  // The handshake's URL (http: or https:) and headers, or a SyntaxError as the WebSocket standard says.
+  function clientRequest(url, protocols) {
+    let u;
+    try {
+      u = new internal.URL(`${url}`);
+    } catch {
+      throw new DOMException(`Failed to construct 'WebSocket': the URL '${url}' is invalid.`, 'SyntaxError');
+    }
+    const scheme = { 'ws:': 'http:', 'wss:': 'https:', 'http:': 'http:', 'https:': 'https:' }[u.protocol];
+    if (scheme === undefined) {
+      throw new DOMException(`Failed to construct 'WebSocket': the URL's scheme must be ws or wss, not '${u.protocol}'.`, 'SyntaxError');
+    }
+    if (u.hash !== '') throw new DOMException("Failed to construct 'WebSocket': the URL contains a fragment.", 'SyntaxError');
+    let list = protocols === undefined ? [] : typeof protocols === 'string' ? [protocols] : Array.from(protocols, (p) => `${p}`);
+    for (const p of list) {
+      if (!/^[!#$%&'*+\-.^_`|~0-9A-Za-z]+$/.test(p) || list.indexOf(p) !== list.lastIndexOf(p)) {
+        throw new DOMException(`Failed to construct 'WebSocket': the subprotocol '${p}' is invalid or repeated.`, 'SyntaxError');
+      }
+    }
+    const headers = { upgrade: 'websocket' };
+    if (list.length > 0) headers['sec-websocket-protocol'] = list.join(', ');
+    return { url: u.href, httpUrl: scheme + u.href.slice(u.protocol.length), headers };
+  }
+
+  function connect(ws, client) {
+    const s = stateOf(ws);
+    s.url = client.url;
+    s.readyState = CONNECTING;
+    s.accepted = true;
+    internal.fetchWebSocket(client.httpUrl, client.headers).then((response) => {
+      const local = response.webSocket;
+      if (local === null) throw new TypeError(`the server answered ${response.status}, not 101`);
+      // The socket's end in this isolate is `ws` itself: it takes over the peer fetch() made for `local`.
+      const ls = stateOf(local);
+      const remote = ls.peer;
+      s.peer = remote;
+      stateOf(remote).peer = ws;
+      ls.peer = null;
+      ls.readyState = CLOSED;
+      s.protocol = response.headers.get('sec-websocket-protocol') || '';
+      const waiting = ls.inbox;
+      ls.inbox = [];
+      if (s.pendingClose !== null) {
+        deliver(remote, s.pendingClose);
+      } else {
+        s.readyState = OPEN;
+        later(() => fire(ws, { type: 'open' }));
+      }
+      for (const event of waiting) receive(ws, event);
+    }).catch((e) => {
+      s.readyState = CLOSED;
+      s.closeSent = s.closeReceived = true;
+      later(() => fire(ws, { type: 'error', message: `WebSocket connection to ${client.url} failed: ${e && e.message}`, error: e }));
+      later(() => fire(ws, { type: 'close', code: 1006, reason: '', wasClean: false }));
+    });
+  }
+
+  // fetch() `fetchId` got a 101 from an upstream: a pair whose transferred end stands for the upstream's socket.
+  // Returns the end the worker uses (to accept()).
+  internal.webSocketFromRuntime = (fetchId) => {
+    const pair = new WebSocketPair();
+    const id = internal.webSocketTransfer(pair[1]);
+    native.webSocketAttach(fetchId, id);
+    internal.webSocketLinked(id);
+    return pair[0];
+  };
   const isWebSocket = (v) => {
     try { stateOf(v); return true; } catch { return false; }
   };
@@ -187,6 +267,9 @@
       let data = event.data;
       if (typeof data !== 'string' && s.binaryType === 'blob' && typeof g.Blob === 'function') data = new g.Blob([data]);
       e = new MessageEvent('message', { data });
+    } else if (event.type === 'open') {
+      if (s.readyState !== OPEN) return;
+      e = new internal.Event('open');
     } else if (event.type === 'close') {
       s.readyState = CLOSED;
       e = new CloseEvent('close', { code: event.code, reason: event.reason, wasClean: event.wasClean });

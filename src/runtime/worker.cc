@@ -914,6 +914,15 @@ void Worker::fetchStart(uint32_t id, std::string service, std::string method, st
   if (sub.webSocket && !sub.service.empty()) {
     engine::bind::throwTypeError("fetch(): WebSocket upgrades through a service binding are not supported");
   }
+  if (sub.webSocket) {
+    size_t open = connecting_.size();
+    for (const auto& [socketId, socket] : sockets_) open += socket.outgoing ? 1 : 0;
+    for (const auto& [fetchId, other] : subrequests_) open += other.webSocket ? 1 : 0;
+    if (open >= kMaxOutgoingWebSockets) {
+      engine::bind::throwTypeError(
+          fmt::format("fetch(): too many WebSockets: a worker may have {} of its own open at once", kMaxOutgoingWebSockets));
+    }
+  }
   sub.request.method = std::move(method);
   sub.request.headers = std::move(headers);
   sub.request.body = std::move(body);

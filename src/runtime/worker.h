@@ -230,6 +230,9 @@ class Worker final : public engine::Host {
   // Reads the session and delivers what arrives to JS end `socketId`; `head` is written first (a 101 to a client).
   void runSession(uint32_t socketId, std::shared_ptr<net::websocket::Session> session, std::string head);
   std::unordered_map<uint32_t, std::shared_ptr<net::websocket::Session>> connecting_;  // by fetch id
+  // Outgoing WebSockets (open or connecting) one worker may hold: they outlive the request that opened them, so the
+  // per-request subrequest limits do not bound them.
+  static constexpr size_t kMaxOutgoingWebSockets = 64;
   // Upgrades request `it` (its handler answered 101 with the WebSocket the JS side calls `socketId`).
   void acceptWebSocket(std::unordered_map<uint32_t, Pending>::iterator it, uint32_t socketId, net::Response response);
   void webSocketMessage(uint32_t socketId, std::string data, bool binary);

@@ -132,6 +132,16 @@ export default {
         }
         return Response.json(out);
       }
+      case '/many': {
+        // Past the cap, a new socket fails (error, then close 1006) instead of opening.
+        const sockets = Array.from({ length: 70 }, () => new WebSocket('ws://' + base + '/echo'));
+        const outcomes = await Promise.all(sockets.map((ws) => new Promise((resolve) => {
+          ws.addEventListener('open', () => { resolve('open'); ws.close(); });
+          ws.addEventListener('error', (e) => resolve(/too many WebSockets/.test(e.message) ? 'refused' : e.message));
+        })));
+        const count = (k) => outcomes.filter((o) => o === k).length;
+        return Response.json({ open: count('open'), refused: count('refused') });
+      }
       case '/relay': {
         // A client's WebSocket joined to the upstream's: both directions through one worker.
         const [client, server] = Object.values(new WebSocketPair());
@@ -222,6 +232,9 @@ class OutgoingWebSockets(unittest.TestCase):
 
     def test_bad_urls_are_syntax_errors(self):
         self.assertEqual(self.get_json('/bad-url'), ['SyntaxError'] * 3)
+
+    def test_a_worker_may_hold_64_sockets_of_its_own(self):
+        self.assertEqual(self.get_json('/many'), {'open': 64, 'refused': 6})
 
     def test_a_worker_relays_a_client_socket_to_an_upstream(self):
         s = socket.create_connection(('127.0.0.1', self.serve.public_port), timeout=10)

@@ -368,6 +368,6 @@ constexpr engine::bind::NativeFunction kNatives[] = {
 
 }  // namespace
 
-engine::ApiDefinition definition() { return {kNatives, scripts()}; }
+engine::ApiDefinition definition() { return {kNatives, scripts(), warmUpScripts()}; }
 
 }  // namespace islet::api

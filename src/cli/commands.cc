@@ -4,6 +4,7 @@
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <charconv>
 #include <cstdio>
 #include <ctime>
 #include <filesystem>
@@ -161,6 +162,84 @@ Status createToken(Session& session, const std::string& name) {
   fmt::print("{}\n", field(*token, "value"));
   std::fflush(stdout);
   fmt::print(stderr, "islet token create: the secret above is shown only once\n");
+  return Status::ok();
+}
+
+// ---- account limits ----
+
+// The per-account limits as the API names them, and the flag of each.
+struct LimitFlag {
+  const char* key;   // "cpu_ms"
+  const char* flag;  // "--cpu-ms"
+  const char* help;
+};
+constexpr LimitFlag kLimitFlags[] = {
+    {"cpu_ms", "--cpu-ms", "CPU ms per request, for scripts that do not ask for their own"},
+    {"max_cpu_ms", "--max-cpu-ms", "the most CPU ms a script may ask for (metadata limits.cpu_ms)"},
+    {"wall_ms", "--wall-ms", "wall-time ms per request"},
+    {"heap_mb", "--heap-mb", "heap MB per isolate"},
+    {"subrequests", "--subrequests", "subrequests per request"},
+    {"connections", "--connections", "subrequests in flight per request"},
+};
+constexpr size_t kLimitCount = sizeof kLimitFlags / sizeof kLimitFlags[0];
+
+struct LimitsArgs {
+  std::string account;                  // an id or a name
+  std::string values[kLimitCount];      // per kLimitFlags: a whole number, or "default"
+  CLI::Option* options[kLimitCount] = {};
+  bool reset = false;
+};
+
+bool isAccountId(const std::string& s) {
+  return s.size() == 32 &&
+         std::all_of(s.begin(), s.end(), [](char c) { return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'); });
+}
+
+// Shows an account's limit overrides, or changes the ones named by flags (the others stay) and then shows them.
+Status accountLimits(Session& session, const LimitsArgs& args) {
+  std::string id = args.account;
+  if (!isAccountId(id)) {
+    auto accounts = session.api().call("GET", "/accounts");
+    if (!accounts.isOk()) return accounts.status();
+    id.clear();
+    for (const auto& a : *accounts) {
+      if (field(a, "name") == args.account) id = field(a, "id");
+    }
+    if (id.empty()) return Status::notFound(fmt::format("no account named {}", args.account));
+  }
+  std::string path = "/accounts/" + urlEncode(id) + "/limits";
+  bool change = false;
+  for (const auto* option : args.options) change = change || (option != nullptr && option->count() > 0);
+  Result<json> limits = args.reset ? session.api().call("DELETE", path) : session.api().call("GET", path);
+  if (!limits.isOk()) return limits.status();
+  if (change) {
+    json overrides = (*limits)["overrides"].is_object() ? (*limits)["overrides"] : json::object();
+    for (size_t i = 0; i < kLimitCount; i++) {
+      if (args.options[i] == nullptr || args.options[i]->count() == 0) continue;
+      const std::string& value = args.values[i];
+      if (value == "default") {
+        overrides.erase(kLimitFlags[i].key);
+        continue;
+      }
+      int64_t n = 0;
+      auto [end, ec] = std::from_chars(value.data(), value.data() + value.size(), n);
+      if (ec != std::errc() || end != value.data() + value.size()) {
+        return Status::invalidArgument(fmt::format(
+            "{} takes a whole number, or \"default\" for the process default, not \"{}\"", kLimitFlags[i].flag, value));
+      }
+      overrides[kLimitFlags[i].key] = n;
+    }
+    limits = session.api().call("PUT", path, jsonBody(overrides));
+    if (!limits.isOk()) return limits.status();
+  }
+  std::vector<std::vector<std::string>> rows;
+  for (const auto& f : kLimitFlags) {
+    const json& overrides = (*limits)["overrides"];
+    const json& effective = (*limits)["effective"];
+    rows.push_back({f.key, overrides.contains(f.key) ? overrides[f.key].dump() : "default",
+                    effective.contains(f.key) ? effective[f.key].dump() : "?"});
+  }
+  printTable({"LIMIT", "ACCOUNT", "IN EFFECT"}, rows);
   return Status::ok();
 }
 
@@ -570,6 +649,7 @@ Status listKeys(Session& session, const KvArgs& args) {
 struct ClientCommands::State {
   ConnectionFlags connection;
   std::string accountName;
+  LimitsArgs limits;
   std::string tokenName;
   DeployArgs deploy;
   std::string scriptName;
@@ -600,6 +680,17 @@ ClientCommands::ClientCommands(CLI::App& app) : state_(std::make_unique<State>()
   accountCreate->add_option("name", s.accountName, "the account's name, a lower-case DNS label")->required();
   add(accountCreate, "account create", AccountScope::kNone, [&s](Session& session) {
     return createAccount(session, s.accountName);
+  });
+  auto* accountLimitsCmd = account->add_subcommand(
+      "limits", "show an account's limits, or override the process defaults for it (flags given change, others stay)");
+  accountLimitsCmd->add_option("account", s.limits.account, "the account's id or name")->required();
+  for (size_t i = 0; i < kLimitCount; i++) {
+    s.limits.options[i] = accountLimitsCmd->add_option(kLimitFlags[i].flag, s.limits.values[i],
+                                                       std::string(kLimitFlags[i].help) + " (\"default\": the process's)");
+  }
+  accountLimitsCmd->add_flag("--reset", s.limits.reset, "remove every override first");
+  add(accountLimitsCmd, "account limits", AccountScope::kNone, [&s](Session& session) {
+    return accountLimits(session, s.limits);
   });
 
   auto* token = app.add_subcommand("token", "manage API tokens");

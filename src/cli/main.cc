@@ -160,7 +160,7 @@ Result<std::pair<std::string, uint16_t>> splitHostPort(const std::string& s, uin
 int serve(const engine::Engine& engine, const std::string& dataDir, const std::string& listen, const std::string& api,
           int threads, const std::string& baseDomain, const net::ServerLimits& http, const CommonLimits& limits,
           size_t memoryBudget,
-          std::chrono::seconds idleTimeout, bool allowPrivateSubrequests, bool metering) {
+          std::chrono::seconds idleTimeout, size_t maxMappings, bool allowPrivateSubrequests, bool metering) {
   std::error_code ec;
   fs::create_directories(dataDir, ec);
   if (ec) {
@@ -189,8 +189,10 @@ int serve(const engine::Engine& engine, const std::string& dataDir, const std::s
   options.limits = limits.limits();
   options.memoryBudgetBytes = memoryBudget;
   options.idleTimeout = idleTimeout;
+  options.maxMappings = maxMappings;
   options.client.allowPrivateAddresses = allowPrivateSubrequests;
   options.metering = metering;
+  options.codeCache = stores->codeCache;
   server::PlatformServer server(engine, stores->control, stores->kv, stores->usage, options);
   std::string tokenFile = (fs::path(dataDir) / "admin-token").string();
   bool created = false;
@@ -306,6 +308,10 @@ int main(int argc, char** argv) {
   serveCmd->add_option("--metering", metering, "on, or off to measure its cost")->check(CLI::IsMember({"on", "off"}));
   size_t memoryBudgetMb = 0;
   int idleTimeoutSec = 300;
+  size_t maxMappings = 0;
+  serveCmd->add_option("--max-mappings", maxMappings,
+                       "memory mappings the process may hold (default: vm.max_map_count); idle workers are evicted "
+                       "above 80 %, no new worker loads above 90 %");
   serveCmd->add_option("--memory-budget", memoryBudgetMb, "MB all loaded workers may use (default: a quarter of RAM)");
   serveCmd->add_option("--idle-timeout", idleTimeoutSec, "seconds before an unused worker is evicted")
       ->capture_default_str();
@@ -347,7 +353,7 @@ int main(int argc, char** argv) {
     }
     if (memoryBudgetMb == 0) memoryBudgetMb = static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE) / 4 >> 20;
     return cli::serve(engine, dataDir, serveListen, serveApi, serveThreads, baseDomain, serveHttp.limits(), serveLimits,
-                      memoryBudgetMb << 20, std::chrono::seconds(idleTimeoutSec), allowPrivateSubrequests,
+                      memoryBudgetMb << 20, std::chrono::seconds(idleTimeoutSec), maxMappings, allowPrivateSubrequests,
                       metering == "on");
   }
   if (*testCmd) return cli::test(engine, testFiles, harness, shared, testLimits);

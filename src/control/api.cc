@@ -16,6 +16,7 @@
 
 #include "base/log.h"
 #include "control/tokens.h"
+#include "runtime/account_limits.h"
 #include "runtime/cron.h"
 #include "net/multipart.h"
 
@@ -173,6 +174,80 @@ std::optional<std::string> header(const net::Request& r, std::string_view name) 
     if (n == name) return v;
   }
   return std::nullopt;
+}
+
+// The per-account limit overrides: the JSON name, the field, the accepted range and its unit (for messages).
+struct LimitField {
+  const char* name;
+  std::optional<int64_t> store::AccountLimits::*field;
+  int64_t min;
+  int64_t max;
+  const char* unit;  // appended to the range in messages
+};
+constexpr LimitField kLimitFields[] = {
+    {"cpu_ms", &store::AccountLimits::cpuMs, 1, 300'000, " ms"},  // 5 minutes, Workers' own ceiling
+    {"max_cpu_ms", &store::AccountLimits::maxCpuMs, 1, 300'000, " ms"},
+    {"wall_ms", &store::AccountLimits::wallMs, 1, 900'000, " ms"},  // 15 minutes
+    {"heap_mb", &store::AccountLimits::heapMb, 16, 4'096, " MB"},  // 16: the snapshot's few MB and room to work
+    {"subrequests", &store::AccountLimits::subrequests, 1, 1'000'000, ""},
+    {"connections", &store::AccountLimits::connections, 1, 1'000, ""},
+};
+
+// The overrides from a PUT body: every member optional (absent or null: the process default); an unknown member,
+// a value that is not a whole number, or one outside its range is an error that names it.
+Result<store::AccountLimits> parseAccountLimits(const json& body) {
+  if (!body.is_object()) {
+    return Status::invalidArgument("the body must be a JSON object of limits, e.g. {\"cpu_ms\": 200}");
+  }
+  store::AccountLimits limits;
+  for (const auto& [key, value] : body.items()) {
+    const LimitField* f = nullptr;
+    for (const auto& candidate : kLimitFields) {
+      if (key == candidate.name) f = &candidate;
+    }
+    if (f == nullptr) {
+      std::string known;
+      for (const auto& candidate : kLimitFields) {
+        known += fmt::format("{}{}", known.empty() ? "" : ", ", candidate.name);
+      }
+      return Status::invalidArgument(fmt::format("unknown limit \"{}\": the limits are {}", key, known));
+    }
+    if (value.is_null()) continue;
+    if (!value.is_number_integer()) {
+      return Status::invalidArgument(fmt::format("{} must be a whole number, not {}", key, value.dump()));
+    }
+    // A JSON integer above 2^63 - 1 is only representable unsigned.
+    bool inRange = value.is_number_unsigned()
+                       ? value.get<uint64_t>() >= static_cast<uint64_t>(f->min) &&
+                             value.get<uint64_t>() <= static_cast<uint64_t>(f->max)
+                       : value.get<int64_t>() >= f->min && value.get<int64_t>() <= f->max;
+    if (!inRange) {
+      return Status::invalidArgument(
+          fmt::format("{} must be between {} and {}{}, not {}", key, f->min, f->max, f->unit, value.dump()));
+    }
+    limits.*(f->field) = value.get<int64_t>();
+  }
+  if (limits.cpuMs && limits.maxCpuMs && *limits.cpuMs > *limits.maxCpuMs) {
+    return Status::invalidArgument(
+        fmt::format("cpu_ms ({}) must not exceed max_cpu_ms ({})", *limits.cpuMs, *limits.maxCpuMs));
+  }
+  return limits;
+}
+
+// {"overrides": what the account sets, "effective": what its workers get}.
+json accountLimitsJson(const store::AccountLimits& overrides, const runtime::WorkerLimits& defaults) {
+  json set = json::object();
+  for (const auto& f : kLimitFields) {
+    if (overrides.*(f.field)) set[f.name] = *(overrides.*(f.field));
+  }
+  runtime::WorkerLimits l = runtime::withAccountOverrides(defaults, overrides);
+  json effective = {{"cpu_ms", l.cpuMicrosPerRequest / 1000},
+                    {"max_cpu_ms", l.maxCpuMicrosPerRequest / 1000},
+                    {"wall_ms", static_cast<int64_t>(l.wallMsPerRequest)},
+                    {"heap_mb", static_cast<int64_t>(l.heapBytes >> 20)},
+                    {"subrequests", l.maxSubrequests},
+                    {"connections", l.maxConnections}};
+  return {{"overrides", set}, {"effective", effective}};
 }
 
 }  // namespace
@@ -363,11 +438,31 @@ net::Response ManagementApi::route(Call& call) {
     }
   }
 
+  if (p.size() == 3 && p[2] == "limits") return limits(call, accountId);
   if (p.size() >= 4 && p[2] == "workers") return workers(call, account.value());
   if (p.size() >= 5 && p[2] == "storage" && p[3] == "kv" && p[4] == "namespaces") return kv(call);
   return fail(404, kCodeNoRoute, "no such endpoint");
 }
 
+net::Response ManagementApi::limits(Call& call, const std::string& accountId) {
+  // The operator's lever: an account's own token may neither raise nor read its limits.
+  if (!call.admin()) return fail(403, kCodeAuth, "only an admin token may read or change an account's limits");
+  const std::string& method = call.request.method;
+  if (method == "PUT") {
+    auto parsed = parseAccountLimits(json::parse(call.request.body));
+    if (!parsed.isOk()) return fromStatus(parsed.status());
+    Status s = control_->setAccountLimits(accountId, parsed.value());
+    if (!s.isOk()) return fromStatus(s);
+  } else if (method == "DELETE") {
+    Status s = control_->setAccountLimits(accountId, store::AccountLimits{});
+    if (!s.isOk()) return fromStatus(s);
+  } else if (method != "GET") {
+    return fail(404, kCodeNoRoute, "no such endpoint");
+  }
+  auto overrides = control_->getAccountLimits(accountId);
+  if (!overrides.isOk()) return fromStatus(overrides.status());
+  return ok(accountLimitsJson(overrides.value(), options_.validationLimits));
+}
 
 Result<store::ScriptVersion> ManagementApi::parseUpload(Call& call, const std::string& accountId,
                                                         const std::string& scriptName) {
@@ -415,10 +510,12 @@ Status ManagementApi::validate(const store::ScriptVersion& version) {
     auto ns = kv_->getNamespace(accountId, b.value);
     if (!ns.isOk()) return Status::invalidArgument(fmt::format("binding {}: no KV namespace {} in this account", b.name, b.value));
   }
-  // Compile it and run its top level, under limits, before it can serve.
+  // Compile it and run its top level, under the limits its account's workers get, before it can serve.
+  auto overrides = control_->getAccountLimits(accountId);
+  if (!overrides.isOk()) return overrides.status();
   boost::asio::io_context io;
   runtime::Worker::Options options;
-  options.limits = options_.validationLimits;
+  options.limits = runtime::withAccountOverrides(options_.validationLimits, overrides.value());
   options.kv = kv_;
   auto worker = runtime::Worker::load(engine_, io, script.value(), options);
   if (!worker.isOk()) return Status::invalidArgument(worker.status().message());

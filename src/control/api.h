@@ -8,6 +8,9 @@
 // they become a version; a failing upload leaves what is live untouched. Secrets carry over from version to
 // version; changing one (PUT/DELETE .../secrets) makes a new version from the live one and deploys it.
 //
+// Limits: an admin token may override an account's per-request limits (GET/PUT/DELETE /accounts/{id}/limits); they
+// replace the process defaults (`validationLimits`, the `islet serve` flags) for that account's uploads and workers.
+//
 // Tails: POST .../tails answers a WebSocket URL, tailPath(id, secret) on this API's own host; the server hands a
 // WebSocket request for it to the TailHub (server/tail_socket.h), where the secret is the credential.
 //
@@ -68,6 +71,8 @@ class ManagementApi {
   net::Response workers(Call& call, const store::Account& account);
   net::Response kv(Call& call);
   net::Response usage(Call& call);
+  // GET/PUT/DELETE /accounts/{id}/limits: the operator's per-account limit overrides (admin token only).
+  net::Response limits(Call& call, const std::string& accountId);
   // Parses a multipart upload into a version of `scriptName`, completes its bindings from the script's newest
   // version (inheritBindings), and validates it.
   Result<store::ScriptVersion> parseUpload(Call& call, const std::string& accountId, const std::string& scriptName);

@@ -132,6 +132,39 @@ std::string describeException(v8::Isolate* isolate, const v8::TryCatch& tryCatch
   return out;
 }
 
+namespace {
+
+// What the warm-up scripts' natives reach while the snapshot is built: nothing happens.
+class WarmUpHost final : public Host {
+ public:
+  void consoleLog(std::string_view, std::string_view) override {}
+  void timerStart(uint32_t, double, bool) override {}
+  void timerCancel(uint32_t) override {}
+  void fetchDone(uint32_t, v8::Local<v8::Value>, v8::Local<v8::Value>) override {}
+  double timeOrigin() const override { return 0; }
+};
+
+// Runs the API's natives and scripts into `context` (entered); `internal` gets the object they share.
+Status runApi(v8::Isolate* isolate, v8::Local<v8::Context> context, const ApiDefinition& api,
+              std::span<const EmbeddedScript> scripts, v8::Local<v8::Object>* internal) {
+  v8::Local<v8::Object> native = v8::Object::New(isolate);
+  for (const auto& n : api.natives) {
+    auto fn = v8::FunctionTemplate::New(isolate, n.callback, {}, {}, 0, v8::ConstructorBehavior::kThrow)
+                  ->GetFunction(context)
+                  .ToLocalChecked();
+    fn->SetName(bind::str(isolate, n.name));
+    native->Set(context, bind::str(isolate, n.name), fn).Check();
+  }
+  *internal = v8::Object::New(isolate);
+  for (const auto& script : scripts) {
+    Status s = runApiScript(isolate, context, script, native, *internal);
+    if (!s.isOk()) return s;
+  }
+  return Status::ok();
+}
+
+}  // namespace
+
 Result<std::string> Engine::buildSnapshot(const ApiDefinition& api) {
   std::vector<intptr_t> refs = externalReferences(api);
   v8::SnapshotCreator creator(refs.data());
@@ -140,24 +173,34 @@ Result<std::string> Engine::buildSnapshot(const ApiDefinition& api) {
     v8::HandleScope scope(isolate);
     v8::Local<v8::Context> context = v8::Context::New(isolate);
     v8::Context::Scope contextScope(context);
-    v8::Local<v8::Object> native = v8::Object::New(isolate);
-    for (const auto& n : api.natives) {
-      auto fn = v8::FunctionTemplate::New(isolate, n.callback, {}, {}, 0, v8::ConstructorBehavior::kThrow)
-                    ->GetFunction(context)
-                    .ToLocalChecked();
-      fn->SetName(bind::str(isolate, n.name));
-      native->Set(context, bind::str(isolate, n.name), fn).Check();
-    }
-    v8::Local<v8::Object> internal = v8::Object::New(isolate);
-    for (const auto& script : api.scripts) {
-      Status s = runApiScript(isolate, context, script, native, internal);
-      if (!s.isOk()) return s;
-    }
+    v8::Local<v8::Object> internal;
+    Status s = runApi(isolate, context, api, api.scripts, &internal);
+    if (!s.isOk()) return s;
     size_t index = creator.AddData(context, internal);
     if (index != kInternalDataIndex) return Status::internal("unexpected snapshot data index");
     creator.SetDefaultContext(context);
   }
-  v8::StartupData blob = creator.CreateBlob(v8::SnapshotCreator::FunctionCodeHandling::kClear);
+  if (!api.warmUp.empty()) {
+    // The same sources compile to the same SharedFunctionInfos (V8's compilation cache), so what the warm-up
+    // compiles in its own context is compiled for the snapshot's context too.
+    WarmUpHost host;
+    isolate->SetData(kHostSlot, &host);
+    Status s = [&] {
+      v8::HandleScope scope(isolate);
+      v8::Local<v8::Context> context = v8::Context::New(isolate);
+      v8::Context::Scope contextScope(context);
+      v8::Local<v8::Object> internal;
+      std::vector<EmbeddedScript> scripts(api.scripts.begin(), api.scripts.end());
+      scripts.insert(scripts.end(), api.warmUp.begin(), api.warmUp.end());
+      Status s = runApi(isolate, context, api, scripts, &internal);
+      isolate->PerformMicrotaskCheckpoint();
+      return s;
+    }();
+    isolate->SetData(kHostSlot, nullptr);
+    if (!s.isOk()) return s;
+  }
+  // kKeep: the bytecode compiled so far (the warm-up's) stays in the snapshot; feedback is dropped either way.
+  v8::StartupData blob = creator.CreateBlob(v8::SnapshotCreator::FunctionCodeHandling::kKeep);
   if (blob.data == nullptr) return Status::internal("V8 could not create the snapshot");
   std::string out(blob.data, blob.raw_size);
   delete[] blob.data;
@@ -190,6 +233,7 @@ Result<std::unique_ptr<Isolate>> Engine::newIsolate(Host* host, const IsolateOpt
   v8::Isolate* isolate = v8::Isolate::New(params);
   if (isolate == nullptr) return Status::internal("V8 could not create an isolate");
   self->isolate_ = isolate;
+  self->locker_ = std::make_unique<v8::Locker>(isolate);
   isolate->SetData(kHostSlot, host);
   isolate->AddNearHeapLimitCallback(&Isolate::nearHeapLimit, self.get());
   disallowRuntimeWasmCompilation(isolate);
@@ -211,12 +255,21 @@ Result<std::unique_ptr<Isolate>> Engine::newIsolate(Host* host, const IsolateOpt
 
 Isolate::~Isolate() {
   if (isolate_ == nullptr) return;
+  if (!locker_) attachToThread();
   internal_.Reset();
   context_.Reset();
+  // As Node does: the lock is released before the isolate is disposed.
+  locker_.reset();
   isolate_->Dispose();
 }
 
 void Isolate::setHost(Host* host) { isolate_->SetData(kHostSlot, host); }
+
+void Isolate::detachFromThread() { locker_.reset(); }
+
+void Isolate::attachToThread() {
+  if (!locker_) locker_ = std::make_unique<v8::Locker>(isolate_);
+}
 
 size_t Isolate::memoryUsage() const {
   v8::HeapStatistics stats;

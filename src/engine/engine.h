@@ -31,6 +31,11 @@ struct EmbeddedScript {
 struct ApiDefinition {
   std::span<const bind::NativeFunction> natives;
   std::span<const EmbeddedScript> scripts;
+  // Run only while the snapshot is built, after `scripts`, in a second context that is then thrown away (shaped
+  // like `scripts`; natives reach a Host that does nothing). Whatever they run is compiled, and the snapshot keeps
+  // that bytecode, so every isolate starts with it instead of parsing and compiling on its first request. They
+  // leave no state behind: the snapshot holds the first context only.
+  std::span<const EmbeddedScript> warmUp;
 };
 
 // What an isolate asks of whoever runs it (the runtime's Worker). Called on the isolate's thread only.
@@ -98,7 +103,11 @@ struct IsolateOptions {
 
 class Engine;
 
-// One V8 isolate with its single context, restored from the snapshot. Owned by one thread.
+// One V8 isolate with its single context, restored from the snapshot. Owned by one thread at a time: the thread
+// that made it, until it is handed to another with detachFromThread() there and attachToThread() on the new owner
+// (a warm pool makes isolates on a background thread). The owner holds the isolate's v8::Locker for as long as
+// it owns it, which is what lets V8 tell that the isolate moved (it re-initialises its per-thread state, such as
+// the stack limit); so every isolate holds one, and entering it needs no lock.
 class Isolate {
  public:
   ~Isolate();
@@ -113,6 +122,11 @@ class Isolate {
   v8::Local<v8::Function> internalFunction(std::string_view name) const;
   // Hands the isolate to a new host (an isolate taken from a warm pool); called on its thread before use.
   void setHost(Host* host);
+  // Gives up the calling thread's ownership (its v8::Locker). Until attachToThread(), the isolate must not be used;
+  // it may be destroyed on any thread.
+  void detachFromThread();
+  // Makes the calling thread the owner of a detached isolate.
+  void attachToThread();
   // True once the isolate hit its heap limit: its worker must be discarded.
   bool heapLimitReached() const { return heapLimitReached_; }
   // Bytes this isolate holds: V8's heap (committed) plus ArrayBuffer backing stores and Wasm memories.
@@ -131,6 +145,7 @@ class Isolate {
 
   std::unique_ptr<v8::ArrayBuffer::Allocator> allocator_;
   v8::Isolate* isolate_ = nullptr;
+  std::unique_ptr<v8::Locker> locker_;  // held by the owning thread; null while detached
   v8::Global<v8::Context> context_;
   v8::Global<v8::Object> internal_;
   bool heapLimitReached_ = false;

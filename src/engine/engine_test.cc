@@ -5,6 +5,7 @@
 #include <gtest/gtest.h>
 
 #include <stdexcept>
+#include <thread>
 
 #include "engine/modules.h"
 #include "engine/platform.h"
@@ -28,6 +29,10 @@ constexpr char kPrelude[] =
     "(function (g, native, internal) { g.add = native.add; g.typeError = native.typeError;"
     " g.stdException = native.stdException; g.bytes = native.bytes; internal.marker = 42; })";
 const EmbeddedScript kScripts[] = {{"prelude.js", kPrelude, sizeof kPrelude - 1}};
+// Runs only while the snapshot is built, in a context of its own: nothing it does may reach the snapshot's.
+constexpr char kWarmUp[] =
+    "(function (g, native, internal) { internal.marker = 7; g.leaked = 1; g.add(1, 2); })";
+const EmbeddedScript kWarmUpScripts[] = {{"warm_up.js", kWarmUp, sizeof kWarmUp - 1}};
 
 class NullHost : public Host {
  public:
@@ -42,7 +47,7 @@ class EngineTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     initialize();
-    ApiDefinition api{kNatives, kScripts};
+    ApiDefinition api{kNatives, kScripts, kWarmUpScripts};
     auto blob = Engine::buildSnapshot(api);
     ASSERT_TRUE(blob.isOk()) << blob.status().message();
     snapshot_ = new std::string(std::move(blob.value()));
@@ -90,6 +95,33 @@ TEST_F(EngineTest, NativeFunctionsSurviveTheSnapshot) {
   v8::Context::Scope cs(isolate_->context());
   auto marker = isolate_->internal()->Get(isolate_->context(), bind::str(isolate_->v8(), "marker"));
   EXPECT_EQ(bind::toUtf8(isolate_->v8(), marker.ToLocalChecked()), "42");
+}
+
+TEST_F(EngineTest, TheSnapshotWarmUpLeavesNothingBehind) {
+  EXPECT_EQ(eval("typeof leaked"), "undefined");
+  v8::Isolate::Scope is(isolate_->v8());
+  v8::HandleScope hs(isolate_->v8());
+  v8::Context::Scope cs(isolate_->context());
+  auto marker = isolate_->internal()->Get(isolate_->context(), bind::str(isolate_->v8(), "marker"));
+  EXPECT_EQ(bind::toUtf8(isolate_->v8(), marker.ToLocalChecked()), "42");
+}
+
+TEST_F(EngineTest, AnIsolateMadeOnOneThreadRunsOnAnother) {
+  std::unique_ptr<Isolate> made;
+  std::thread maker([&] {
+    auto iso = engine_->newIsolate(&host_, options_);
+    ASSERT_TRUE(iso.isOk()) << iso.status().message();
+    made = std::move(iso.value());
+    made->detachFromThread();
+  });
+  maker.join();
+  ASSERT_NE(made, nullptr);
+  made->attachToThread();
+  isolate_ = std::move(made);
+  EXPECT_EQ(eval("add(40, 2)"), "42");
+  // The stack limit is this thread's: moderate recursion runs, runaway recursion is a RangeError, not a crash.
+  EXPECT_EQ(eval("function depth(n) { return n === 0 ? 0 : 1 + depth(n - 1); } depth(2000)"), "2000");
+  EXPECT_EQ(eval("try { depth(1e7) } catch (e) { e.name }"), "RangeError");
 }
 
 TEST_F(EngineTest, NativeErrorsBecomeJsExceptions) {
@@ -171,6 +203,139 @@ TEST_F(EngineTest, ModulesLoadAndReportErrorsWithLocation) {
   EXPECT_FALSE(s.isOk());
   EXPECT_NE(s.message().find("RangeError: top level"), std::string::npos) << s.message();
   EXPECT_NE(s.message().find("main.js:2:"), std::string::npos) << s.message();
+}
+
+// A module graph whose default export calls a function compiled only when the top level runs.
+const std::vector<ModuleSource> kCachedGraph = {
+    {"index.js", "import { twice } from './lib/twice.js';\nfunction lazy(x) { return x + 2; }\n"
+                 "export default twice(lazy(19));"},
+    {"lib/twice.js", "export function twice(x) { return x * 2; }"},
+    {"data.txt", "not JavaScript: no cache", ModuleKind::kText},
+};
+
+// Makes the code cache of `modules` in a fresh (scratch) isolate.
+CodeCache makeFresh(Engine& engine, const std::vector<ModuleSource>& modules = kCachedGraph,
+                    ScriptForm form = ScriptForm::kModules) {
+  auto created = engine.newIsolate(nullptr, {});
+  if (!created.isOk()) return {};
+  std::unique_ptr<Isolate> isolate = std::move(created.value());
+  v8::Isolate::Scope is(isolate->v8());
+  v8::HandleScope hs(isolate->v8());
+  v8::Context::Scope cs(isolate->context());
+  return makeCodeCache(isolate->v8(), modules, form);
+}
+
+// Loads kCachedGraph into a fresh isolate with `cache`; returns String(default export) or the error.
+std::string loadFresh(Engine& engine, Host& host, CodeCacheUse* cache) {
+  auto created = engine.newIsolate(&host, {});
+  if (!created.isOk()) return "no isolate";
+  std::unique_ptr<Isolate> isolate = std::move(created.value());
+  v8::Isolate* iso = isolate->v8();
+  v8::Isolate::Scope is(iso);
+  v8::HandleScope hs(iso);
+  v8::Context::Scope cs(isolate->context());
+  v8::Local<v8::Object> ns;
+  Status s = evaluateModules(*isolate, kCachedGraph, "index.js", &ns, cache);
+  if (!s.isOk()) return s.message();
+  v8::Local<v8::Value> value;
+  if (!ns->Get(isolate->context(), bind::str(iso, "default")).ToLocal(&value)) return "no default export";
+  return bind::toUtf8(iso, value);
+}
+
+TEST_F(EngineTest, ACodeCacheMadeWithoutRunningIsAcceptedByAnotherIsolate) {
+  CodeCache cache = makeFresh(*engine_);
+  ASSERT_EQ(cache.entries.size(), 2u);  // the JS modules only
+  for (const auto& e : cache.entries) EXPECT_GT(e.data.size(), 4u) << e.name;
+
+  CodeCacheUse none;
+  EXPECT_EQ(loadFresh(*engine_, host_, &none), "42");
+  EXPECT_EQ(none.compiled, 2);
+  EXPECT_EQ(none.accepted + none.rejected, 0);
+
+  CodeCacheUse use;
+  use.consume = &cache;
+  EXPECT_EQ(loadFresh(*engine_, host_, &use), "42");
+  EXPECT_EQ(use.compiled, 2);
+  EXPECT_EQ(use.accepted, 2);
+  EXPECT_EQ(use.rejected, 0);
+  EXPECT_NE(codeCacheTag(), 0u);
+
+  // Making it ran none of the script: a top level that throws still yields a cache.
+  std::vector<ModuleSource> throws = {{"index.js", "throw new Error('ran');"}};
+  EXPECT_EQ(makeFresh(*engine_, throws).entries.size(), 1u);
+  std::vector<ModuleSource> syntax = {{"index.js", "export default {"}};
+  EXPECT_TRUE(makeFresh(*engine_, syntax).entries.empty());
+}
+
+TEST_F(EngineTest, ACorruptCodeCacheFallsBackToCompilingFromSource) {
+  CodeCache cache = makeFresh(*engine_);
+  ASSERT_EQ(cache.entries.size(), 2u);
+  for (auto& e : cache.entries) {
+    ASSERT_GT(e.data.size(), 64u);
+    if (e.name == "index.js") {
+      for (size_t i = e.data.size() / 2; i < e.data.size() / 2 + 16; i++) e.data[i] = static_cast<char>(~e.data[i]);
+    } else {
+      e.data.resize(e.data.size() / 2);  // truncated
+    }
+  }
+  CodeCacheUse corrupt;
+  corrupt.consume = &cache;
+  EXPECT_EQ(loadFresh(*engine_, host_, &corrupt), "42");
+  EXPECT_EQ(corrupt.accepted, 0);
+  EXPECT_EQ(corrupt.rejected, 2);
+
+  CodeCache garbage{{{"index.js", std::string(200, 'x')}, {"lib/twice.js", std::string("\x01", 1)}}};
+  CodeCacheUse junk;
+  junk.consume = &garbage;
+  EXPECT_EQ(loadFresh(*engine_, host_, &junk), "42");
+  EXPECT_EQ(junk.rejected, 2);
+
+  // Intact entries for the wrong sources (swapped): V8 itself refuses them (their source does not match).
+  CodeCache good = makeFresh(*engine_);
+  ASSERT_EQ(good.entries.size(), 2u);
+  std::swap(good.entries[0].name, good.entries[1].name);
+  CodeCacheUse swapped;
+  swapped.consume = &good;
+  EXPECT_EQ(loadFresh(*engine_, host_, &swapped), "42");
+  EXPECT_EQ(swapped.accepted, 0);
+  EXPECT_EQ(swapped.rejected, 2);
+
+  // A module with no entry compiles from source and is counted as neither.
+  CodeCache partial{{{"elsewhere.js", makeFresh(*engine_).entries[0].data}}};
+  CodeCacheUse none;
+  none.consume = &partial;
+  EXPECT_EQ(loadFresh(*engine_, host_, &none), "42");
+  EXPECT_EQ(none.accepted + none.rejected, 0);
+}
+
+TEST_F(EngineTest, ClassicScriptsUseTheCodeCacheToo) {
+  const std::string source = "function sw() { return 'served'; }\nglobalThis.answer = sw();";
+  CodeCache cache = makeFresh(*engine_, {{"sw.js", source}}, ScriptForm::kClassicScript);
+  ASSERT_EQ(cache.entries.size(), 1u);
+  CodeCacheUse use;
+  use.consume = &cache;
+  {
+    v8::Isolate::Scope is(isolate_->v8());
+    v8::HandleScope hs(isolate_->v8());
+    v8::Context::Scope cs(isolate_->context());
+    ASSERT_TRUE(runClassicScript(*isolate_, "sw.js", source, &use).isOk());
+  }
+  EXPECT_EQ(use.accepted, 1);
+  EXPECT_EQ(eval("answer"), "served");
+  // A module's cache is not a classic script's (in a fresh isolate: this one would find the script compiled already).
+  auto fresh = engine_->newIsolate(&host_, options_);
+  ASSERT_TRUE(fresh.isOk());
+  isolate_ = std::move(fresh.value());
+  CodeCache asModule = makeFresh(*engine_, {{"sw.js", source}}, ScriptForm::kModules);
+  CodeCacheUse mismatch;
+  mismatch.consume = &asModule;
+  {
+    v8::Isolate::Scope is(isolate_->v8());
+    v8::HandleScope hs(isolate_->v8());
+    v8::Context::Scope cs(isolate_->context());
+    ASSERT_TRUE(runClassicScript(*isolate_, "sw.js", source, &mismatch).isOk());
+  }
+  EXPECT_EQ(mismatch.rejected, 1);
 }
 
 // (module (func (export "add") (param i32 i32) (result i32) local.get 0 local.get 1 i32.add))

@@ -1,10 +1,15 @@
 #include "engine/modules.h"
 
 #include <fmt/format.h>
+#include <zlib.h>
+
+#include <limits>
+#include <memory>
+#include <optional>
+#include <string_view>
+#include <unordered_map>
 
 #include "engine/wasm.h"
-
-#include <unordered_map>
 
 namespace islet::engine {
 namespace {
@@ -12,6 +17,7 @@ namespace {
 // The graph being instantiated on this thread; instantiation is synchronous, so one slot suffices.
 struct Graph {
   const std::vector<ModuleSource>* sources;
+  CodeCacheUse* cache;  // null: no code cache
   std::unordered_map<std::string, v8::Global<v8::Module>> byName;
   std::unordered_map<int, std::string> nameByHash;  // v8::Module::GetIdentityHash → name
   std::string error;
@@ -27,6 +33,62 @@ const ModuleSource* findSource(const Graph& g, const std::string& name) {
 
 v8::MaybeLocal<v8::Value> syntheticEvaluate(v8::Local<v8::Context> context, v8::Local<v8::Module> module);
 
+// V8 runs without its checksums (platform.cc), which in V8 10.2 covered code caches too: an entry is V8's bytes
+// followed by their CRC-32 (little-endian), checked before V8 sees them.
+constexpr size_t kSealBytes = 4;
+
+uint32_t crcOf(const char* data, size_t size) {
+  return static_cast<uint32_t>(crc32_z(0, reinterpret_cast<const Bytef*>(data), size));
+}
+
+std::string seal(const uint8_t* data, size_t size) {
+  std::string out(reinterpret_cast<const char*>(data), size);
+  uint32_t crc = crcOf(out.data(), size);
+  for (size_t i = 0; i < kSealBytes; i++) out.push_back(static_cast<char>((crc >> (8 * i)) & 0xff));
+  return out;
+}
+
+// V8's bytes of a sealed entry, or nullopt when it is too short or its CRC does not match.
+std::optional<std::string_view> unseal(const std::string& sealed) {
+  if (sealed.size() <= kSealBytes) return std::nullopt;
+  size_t size = sealed.size() - kSealBytes;
+  uint32_t crc = 0;
+  for (size_t i = 0; i < kSealBytes; i++) crc |= static_cast<uint32_t>(static_cast<uint8_t>(sealed[size + i])) << (8 * i);
+  if (crc != crcOf(sealed.data(), size)) return std::nullopt;
+  return std::string_view(sealed.data(), size);
+}
+
+// The cached data for module `name` in `use` (owned by the caller's Source from then on), or null: none, or one
+// that fails its seal (counted as rejected; the module compiles from source).
+v8::ScriptCompiler::CachedData* cachedDataFor(CodeCacheUse* use, const std::string& name) {
+  if (use == nullptr || use->consume == nullptr) return nullptr;
+  for (const auto& e : use->consume->entries) {
+    if (e.name != name) continue;
+    std::optional<std::string_view> bytes = unseal(e.data);
+    if (!bytes || bytes->size() > static_cast<size_t>(std::numeric_limits<int>::max())) {
+      use->rejected++;
+      return nullptr;
+    }
+    return new v8::ScriptCompiler::CachedData(reinterpret_cast<const uint8_t*>(bytes->data()),
+                                              static_cast<int>(bytes->size()),
+                                              v8::ScriptCompiler::CachedData::BufferNotOwned);
+  }
+  return nullptr;
+}
+
+// Counts a JS module compiled, and what V8 made of the cached data it was compiled with (if any).
+void noteCacheResult(CodeCacheUse* use, const v8::ScriptCompiler::Source& source) {
+  if (use == nullptr) return;
+  use->compiled++;
+  const v8::ScriptCompiler::CachedData* data = source.GetCachedData();
+  if (data == nullptr) return;
+  if (data->rejected) {
+    use->rejected++;
+  } else {
+    use->accepted++;
+  }
+}
+
 v8::MaybeLocal<v8::Module> compile(v8::Isolate* isolate, Graph& g, const ModuleSource& src) {
   auto it = g.byName.find(src.name);
   if (it != g.byName.end()) return it->second.Get(isolate);
@@ -41,8 +103,12 @@ v8::MaybeLocal<v8::Module> compile(v8::Isolate* isolate, Graph& g, const ModuleS
     }
     v8::ScriptOrigin origin(isolate, bind::str(isolate, src.name), 0, 0, false, -1, v8::Local<v8::Value>(), false,
                             false, true);
-    v8::ScriptCompiler::Source source(code, origin);
-    if (!v8::ScriptCompiler::CompileModule(isolate, &source).ToLocal(&module)) return {};
+    v8::ScriptCompiler::CachedData* cached = cachedDataFor(g.cache, src.name);
+    v8::ScriptCompiler::Source source(code, origin, cached);
+    auto options = cached != nullptr ? v8::ScriptCompiler::kConsumeCodeCache : v8::ScriptCompiler::kNoCompileOptions;
+    // A rejected cache (another V8, other flags, corrupt bytes) makes V8 compile from source, as if there were none.
+    if (!v8::ScriptCompiler::CompileModule(isolate, &source, options).ToLocal(&module)) return {};
+    noteCacheResult(g.cache, source);
   } else {
     std::vector<v8::Local<v8::String>> exports = {bind::str(isolate, "default")};
     module = v8::Module::CreateSyntheticModule(isolate, bind::str(isolate, src.name), exports, &syntheticEvaluate);
@@ -182,11 +248,46 @@ std::string resolveModuleName(std::string_view referrer, std::string_view specif
   return out;
 }
 
+uint32_t codeCacheTag() { return v8::ScriptCompiler::CachedDataVersionTag(); }
+
+CodeCache makeCodeCache(v8::Isolate* isolate, const std::vector<ModuleSource>& modules, ScriptForm form) {
+  CodeCache out;
+  for (const auto& m : modules) {
+    if (m.kind != ModuleKind::kEsModule) continue;
+    v8::TryCatch tryCatch(isolate);  // a module that does not compile is left out, its error unreported here
+    v8::Local<v8::String> code, name;
+    if (!v8::String::NewFromUtf8(isolate, m.source.data(), v8::NewStringType::kNormal, static_cast<int>(m.source.size()))
+             .ToLocal(&code) ||
+        !v8::String::NewFromUtf8(isolate, m.name.data(), v8::NewStringType::kNormal, static_cast<int>(m.name.size()))
+             .ToLocal(&name)) {
+      continue;
+    }
+    // The origins are those the loads compile with: V8 checks a cache against the origin's options.
+    std::unique_ptr<v8::ScriptCompiler::CachedData> data;
+    if (form == ScriptForm::kModules) {
+      v8::ScriptOrigin origin(isolate, name, 0, 0, false, -1, v8::Local<v8::Value>(), false, false, true);
+      v8::ScriptCompiler::Source source(code, origin);
+      v8::Local<v8::Module> module;
+      if (!v8::ScriptCompiler::CompileModule(isolate, &source).ToLocal(&module)) continue;
+      data.reset(v8::ScriptCompiler::CreateCodeCache(module->GetUnboundModuleScript()));
+    } else {
+      v8::ScriptOrigin origin(isolate, name);
+      v8::ScriptCompiler::Source source(code, origin);
+      v8::Local<v8::UnboundScript> script;
+      if (!v8::ScriptCompiler::CompileUnboundScript(isolate, &source).ToLocal(&script)) continue;
+      data.reset(v8::ScriptCompiler::CreateCodeCache(script));
+    }
+    if (data == nullptr || data->data == nullptr || data->length <= 0) continue;
+    out.entries.push_back(CodeCache::Entry{m.name, seal(data->data, static_cast<size_t>(data->length))});
+  }
+  return out;
+}
+
 Status evaluateModules(Isolate& isolate, const std::vector<ModuleSource>& modules, const std::string& mainName,
-                       v8::Local<v8::Object>* out) {
+                       v8::Local<v8::Object>* out, CodeCacheUse* cache) {
   v8::Isolate* iso = isolate.v8();
   v8::Local<v8::Context> context = isolate.context();
-  Graph graph{&modules, {}, {}, {}};
+  Graph graph{&modules, cache, {}, {}, {}};
   Graph* saved = tGraph;
   tGraph = &graph;
   struct Restore {
@@ -219,7 +320,8 @@ Status evaluateModules(Isolate& isolate, const std::vector<ModuleSource>& module
   return Status::ok();
 }
 
-Status runClassicScript(Isolate& isolate, const std::string& name, const std::string& source) {
+Status runClassicScript(Isolate& isolate, const std::string& name, const std::string& source,
+                        CodeCacheUse* cache) {
   v8::Isolate* iso = isolate.v8();
   v8::Local<v8::Context> context = isolate.context();
   v8::TryCatch tryCatch(iso);
@@ -229,10 +331,15 @@ Status runClassicScript(Isolate& isolate, const std::string& name, const std::st
     return Status::invalidArgument(fmt::format("{}: script too large", name));
   }
   v8::ScriptOrigin origin(iso, bind::str(iso, name));
+  v8::ScriptCompiler::CachedData* cached = cachedDataFor(cache, name);
+  v8::ScriptCompiler::Source compileSource(code, origin, cached);
+  auto options = cached != nullptr ? v8::ScriptCompiler::kConsumeCodeCache : v8::ScriptCompiler::kNoCompileOptions;
   v8::Local<v8::Script> script;
-  if (!v8::Script::Compile(context, code, &origin).ToLocal(&script) || script->Run(context).IsEmpty()) {
+  if (!v8::ScriptCompiler::Compile(context, &compileSource, options).ToLocal(&script)) {
     return Status::invalidArgument(describeException(iso, tryCatch));
   }
+  noteCacheResult(cache, compileSource);
+  if (script->Run(context).IsEmpty()) return Status::invalidArgument(describeException(iso, tryCatch));
   iso->PerformMicrotaskCheckpoint();
   return Status::ok();
 }

@@ -113,6 +113,14 @@ std::string Metering::prometheus() const {
   out += fmt::format("# HELP islet_workers_loaded Workers (script versions in isolates) loaded now.\n"
                      "# TYPE islet_workers_loaded gauge\nislet_workers_loaded {}\n", workersLoaded_.load());
   out += fmt::format("# TYPE islet_worker_loads_total counter\nislet_worker_loads_total {}\n", workerLoads_.load());
+  out += fmt::format("# HELP islet_code_cache_modules_total Modules loaded with a V8 code cache, by what V8 made of it.\n"
+                     "# TYPE islet_code_cache_modules_total counter\n"
+                     "islet_code_cache_modules_total{{result=\"accepted\"}} {}\n"
+                     "islet_code_cache_modules_total{{result=\"rejected\"}} {}\n",
+                     codeCacheAccepted_.load(), codeCacheRejected_.load());
+  out += fmt::format("# HELP islet_code_caches_made_total V8 code caches made for versions a worker compiled from source.\n"
+                     "# TYPE islet_code_caches_made_total counter\nislet_code_caches_made_total {}\n",
+                     codeCachesMade_.load());
   return out;
 }
 

@@ -42,6 +42,13 @@ class Metering {
   // Counters for /metrics.
   void workerLoaded() { workersLoaded_++; workerLoads_++; }
   void workerUnloaded() { workersLoaded_--; }
+  // V8 code caches (runtime/code_caches.h): modules compiled from a cache, modules whose cache was refused (they
+  // compiled from source), caches made.
+  void codeCacheUsed(int accepted, int rejected) {
+    codeCacheAccepted_ += accepted;
+    codeCacheRejected_ += rejected;
+  }
+  void codeCachesMade(size_t n) { codeCachesMade_ += static_cast<int64_t>(n); }
   std::string prometheus() const;
 
  private:
@@ -55,6 +62,9 @@ class Metering {
   std::atomic<int64_t> bytesOut_{0};
   std::atomic<int64_t> workersLoaded_{0};
   std::atomic<int64_t> workerLoads_{0};
+  std::atomic<int64_t> codeCacheAccepted_{0};
+  std::atomic<int64_t> codeCacheRejected_{0};
+  std::atomic<int64_t> codeCachesMade_{0};
 };
 
 }  // namespace islet::runtime

@@ -188,41 +188,6 @@ Worker::~Worker() {
   isolate_.reset();
 }
 
-IsolatePool::IsolatePool(const engine::Engine& engine, asio::io_context& io, size_t size,
-                         engine::IsolateOptions options)
-    : engine_(engine), io_(io), size_(size), options_(options) {
-  refill();
-}
-
-std::unique_ptr<engine::Isolate> IsolatePool::take() {
-  std::unique_ptr<engine::Isolate> out;
-  if (!isolates_.empty()) {
-    out = std::move(isolates_.back());
-    isolates_.pop_back();
-  }
-  if (!refillScheduled_ && isolates_.size() < size_) {
-    refillScheduled_ = true;
-    // After the requests already queued on this loop: refilling never delays a waiting request.
-    asio::post(io_, [this, alive = alive_] {
-      if (!*alive) return;
-      refillScheduled_ = false;
-      refill();
-    });
-  }
-  return out;
-}
-
-void IsolatePool::refill() {
-  while (isolates_.size() < size_) {
-    auto isolate = engine_.newIsolate(nullptr, options_);
-    if (!isolate.isOk()) {
-      log::warn("cannot pre-warm an isolate: {}", isolate.status().message());
-      return;
-    }
-    isolates_.push_back(std::move(isolate.value()));
-  }
-}
-
 Result<std::unique_ptr<Worker>> Worker::load(const engine::Engine& engine, asio::io_context& io,
                                              std::shared_ptr<const Script> script, Options options) {
   std::unique_ptr<Worker> w(new Worker(io, std::move(script), std::move(options)));
@@ -316,12 +281,13 @@ Status Worker::init(const engine::Engine& engine) {
       }
     }
     v8::Local<v8::Value> exports = v8::Undefined(iso);
+    codeCache_.consume = options_.codeCache.get();
     if (script_->syntax == ScriptSyntax::kModules) {
       v8::Local<v8::Object> ns;
-      status = engine::evaluateModules(*isolate_, script_->modules, script_->mainModule, &ns);
+      status = engine::evaluateModules(*isolate_, script_->modules, script_->mainModule, &ns, &codeCache_);
       if (status.isOk()) exports = ns;
     } else if (script_->modules.size() == 1) {
-      status = engine::runClassicScript(*isolate_, script_->modules[0].name, script_->modules[0].source);
+      status = engine::runClassicScript(*isolate_, script_->modules[0].name, script_->modules[0].source, &codeCache_);
     } else if (!options_.testMode) {
       status = Status::invalidArgument("a service-worker script is exactly one file");
     }
@@ -341,6 +307,11 @@ Status Worker::init(const engine::Engine& engine) {
     runTimer_.Reset(iso, runTimer);
   }
   if (status.isOk() && broken()) status = Status::invalidArgument("the script's top level exceeded a limit");
+  if (options_.metering && (codeCache_.accepted > 0 || codeCache_.rejected > 0)) {
+    options_.metering->codeCacheUsed(codeCache_.accepted, codeCache_.rejected);
+  }
+  codeCache_.consume = nullptr;
+  options_.codeCache.reset();
   return status;
 }
 

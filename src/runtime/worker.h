@@ -24,6 +24,7 @@
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "net/websocket.h"
+#include "runtime/isolate_pool.h"
 #include "runtime/metering.h"
 #include "runtime/tail.h"
 #include "store/store.h"
@@ -66,29 +67,6 @@ struct WorkerLimits {
 };
 
 
-// A few blank isolates per thread, made from the snapshot while the thread is idle, so a cold start skips the
-// deserialisation. Thread-confined.
-class IsolatePool {
- public:
-  IsolatePool(const engine::Engine& engine, boost::asio::io_context& io, size_t size, engine::IsolateOptions options);
-  // A blank isolate, or null when the pool is empty; a refill is scheduled either way.
-  std::unique_ptr<engine::Isolate> take();
-  const engine::IsolateOptions& options() const { return options_; }
-
- private:
-  void refill();
-  const engine::Engine& engine_;
-  boost::asio::io_context& io_;
-  size_t size_;
-  engine::IsolateOptions options_;
-  std::vector<std::unique_ptr<engine::Isolate>> isolates_;
-  bool refillScheduled_ = false;
-  std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
-
- public:
-  ~IsolatePool() { *alive_ = false; }
-};
-
 class Worker final : public engine::Host {
  public:
   struct Options {
@@ -101,9 +79,12 @@ class Worker final : public engine::Host {
     TailHub* tails = nullptr;            // where invocations are published while a tail watches; null: never
     net::HttpClient* http = nullptr;     // this thread's client for fetch(); null: fetch() is refused
     // Blank isolates made ahead of time from the snapshot (this thread's); load() takes one if it can.
-    class IsolatePool* pool = nullptr;
+    IsolatePool* pool = nullptr;
     // Dispatches a service binding's request to another script of the same account (in-process).
     std::function<void(const std::string& service, net::Request, std::function<void(net::Response)>)> serviceFetch;
+    // V8's code cache of this script version (runtime/code_caches.h); null: compile from source. A cache V8 refuses
+    // (another V8 or flags, corrupt bytes) costs only the compile.
+    std::shared_ptr<const engine::CodeCache> codeCache;
   };
 
   // Creates an isolate for `script` on the calling thread, runs its top level, and binds its handlers.
@@ -133,6 +114,9 @@ class Worker final : public engine::Host {
            bodyReads_ == 0;
   }
   size_t memoryUsage() const { return isolate_->memoryUsage(); }
+  // What the load made of Options::codeCache: JS modules compiled, those compiled from the cache, and those whose
+  // cache was refused (compiled from source).
+  const engine::CodeCacheUse& codeCacheUse() const { return codeCache_; }
 
   // engine::Host
   void consoleLog(std::string_view level, std::string_view message) override;
@@ -298,6 +282,7 @@ class Worker final : public engine::Host {
   bool broken_ = false;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);
   api::kv::KvAccess kvAccess_;
+  engine::CodeCacheUse codeCache_;  // what the load made of Options::codeCache
 };
 
 }  // namespace islet::runtime

@@ -3,12 +3,18 @@
 #include <boost/asio/executor_work_guard.hpp>
 #include <fmt/format.h>
 
+#include <fcntl.h>
+#include <unistd.h>
+
 #include <algorithm>
+#include <cstring>
+#include <fstream>
 #include <random>
 
 #include <boost/asio/post.hpp>
 
 #include "base/log.h"
+#include "runtime/account_limits.h"
 #include "runtime/cron.h"
 #include "server/tail_socket.h"
 
@@ -51,12 +57,31 @@ net::Response textResponse(int status, std::string body) {
   r.body = std::move(body);
   return r;
 }
+
+// The process's memory mappings: the lines of /proc/self/maps (a few ms at tens of thousands).
+size_t countMappings() {
+  int fd = ::open("/proc/self/maps", O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return 0;
+  size_t lines = 0;
+  char buffer[64 * 1024];
+  for (;;) {
+    ssize_t n = ::read(fd, buffer, sizeof buffer);
+    if (n <= 0) break;
+    for (const char* p = buffer; (p = static_cast<const char*>(memchr(p, '\n', buffer + n - p))) != nullptr; p++) lines++;
+  }
+  ::close(fd);
+  return lines;
+}
+
+// What one more isolate is assumed to map until the next count (a blank one maps about a dozen regions).
+constexpr size_t kMappingsPerWorkerGuess = 24;
 }  // namespace
 
 struct Target {
   std::string accountId;
   std::string scriptName;
   std::vector<store::DeploymentVersion> versions;
+  store::AccountLimits overrides;  // the operator's limits for this account, over options_.limits
 };
 
 class RouteTable {
@@ -97,11 +122,13 @@ struct PlatformServer::Thread {
   std::shared_ptr<const RouteTable> table;
   std::unordered_map<std::string, std::unique_ptr<runtime::Worker>> workers;  // by version id
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> lastUsed;  // by version id
+  std::unordered_map<std::string, store::AccountLimits> loadedOverrides;  // by version id: what its Worker got
   std::vector<std::unique_ptr<runtime::Worker>> retiring;
   std::unique_ptr<asio::steady_timer> evictionTimer;
   std::unique_ptr<net::HttpClient> http;
   std::unique_ptr<runtime::IsolatePool> pool;
-  size_t memory = 0;  // this thread's workers, at the last eviction pass
+  size_t memory = 0;   // this thread's workers, at the last eviction pass
+  size_t counted = 0;  // how many workers that pass counted
   std::mt19937_64 rng{std::random_device{}()};
   std::thread thread;
 };
@@ -117,6 +144,9 @@ PlatformServer::PlatformServer(const engine::Engine& engine, std::shared_ptr<sto
       api_(engine_, control_, kv_, usage_, &metering_,
            control::ApiOptions{options_.baseDomain, options_.pricing, {}, options_.limits, &tails_}) {
   if (options_.threads <= 0) options_.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  mappingLimit_ = options_.maxMappings;
+  if (mappingLimit_ == 0 && !(std::ifstream("/proc/sys/vm/max_map_count") >> mappingLimit_)) mappingLimit_ = 65530;
+  mappings_ = countMappings();
 }
 
 PlatformServer::~PlatformServer() { stop(); }
@@ -149,13 +179,11 @@ Status PlatformServer::start(const std::string& adminTokenFile, bool* createdAdm
     raw->evictionTimer = std::make_unique<asio::steady_timer>(raw->io);
     raw->http = std::make_unique<net::HttpClient>(raw->io, options_.client);
     if (options_.warmIsolates > 0) {
-      // Made on the loop's own thread: an isolate is only ever used by the thread that created it.
-      asio::post(raw->io, [this, raw] {
-        engine::IsolateOptions isolateOptions;
-        isolateOptions.heapLimitBytes = options_.limits.heapBytes;
-        isolateOptions.arrayBufferLimitBytes = options_.limits.heapBytes;
-        raw->pool = std::make_unique<runtime::IsolatePool>(engine_, raw->io, options_.warmIsolates, isolateOptions);
-      });
+      // The pool makes its isolates on a thread of its own and hands them to this loop's thread in take().
+      engine::IsolateOptions isolateOptions;
+      isolateOptions.heapLimitBytes = options_.limits.heapBytes;
+      isolateOptions.arrayBufferLimitBytes = options_.limits.heapBytes;
+      raw->pool = std::make_unique<runtime::IsolatePool>(engine_, raw->io, options_.warmIsolates, isolateOptions);
     }
     scheduleEviction(*raw);
     raw->thread = std::thread([raw] {
@@ -208,12 +236,14 @@ void PlatformServer::scheduleEviction(Thread& t) {
 // process is over its memory budget — the least recently used.
 void PlatformServer::evict(Thread& t) {
   auto now = std::chrono::steady_clock::now();
+  if (&t == threads_.front().get()) mappings_ = countMappings();
   size_t mine = 0;
   std::vector<std::pair<std::chrono::steady_clock::time_point, std::string>> idle;
   for (auto it = t.workers.begin(); it != t.workers.end();) {
     auto last = t.lastUsed[it->first];
     if (it->second->idle() && now - last > options_.idleTimeout) {
       t.lastUsed.erase(it->first);
+      t.loadedOverrides.erase(it->first);
       it = t.workers.erase(it);
       continue;
     }
@@ -224,17 +254,31 @@ void PlatformServer::evict(Thread& t) {
   memoryInUse_ += mine;
   memoryInUse_ -= t.memory;
   t.memory = mine;
-  if (memoryInUse_.load() <= options_.memoryBudgetBytes) return;
+  workersLoaded_ += t.workers.size();
+  workersLoaded_ -= t.counted;
+  t.counted = t.workers.size();
+  bool mappingPressure = mappings_.load() > mappingLimit_ / 10 * 8;
+  if (memoryInUse_.load() <= options_.memoryBudgetBytes && !mappingPressure) return;
+  // Each eviction is assumed to return an average worker's share of the mappings.
+  size_t perWorker = std::max<size_t>(1, mappings_.load() / std::max<size_t>(1, workersLoaded_.load()));
   std::sort(idle.begin(), idle.end());
   for (const auto& [last, id] : idle) {
-    if (memoryInUse_.load() <= options_.memoryBudgetBytes * 9 / 10) break;
+    bool memoryOk = memoryInUse_.load() <= options_.memoryBudgetBytes * 9 / 10;
+    bool mappingsOk = mappings_.load() <= mappingLimit_ / 10 * 7;
+    if (memoryOk && mappingsOk) break;
+    mappings_ -= std::min(perWorker, mappings_.load());
     auto it = t.workers.find(id);
     size_t bytes = it->second->memoryUsage();
     t.workers.erase(it);
     t.lastUsed.erase(id);
+    t.loadedOverrides.erase(id);
     t.memory -= std::min(bytes, t.memory);
     memoryInUse_ -= std::min(bytes, memoryInUse_.load());
     log::debug("evicted worker {} ({} KB) under memory pressure", id, bytes >> 10);
+  }
+  if (mappingPressure) {
+    log::warn("{} memory mappings of the kernel's {} in use: idle workers evicted (raise vm.max_map_count to hold more)",
+              mappings_.load(), mappingLimit_);
   }
 }
 
@@ -245,6 +289,11 @@ void PlatformServer::scheduleFlush() {
     if (usage_) {
       Status s = metering_.flush(*usage_);
       if (!s.isOk()) log::error("cannot write usage: {}", s.message());
+    }
+    if (auto made = codeCaches_.update(engine_); made.isOk()) {
+      metering_.codeCachesMade(made.value());
+    } else {
+      log::warn("cannot make code caches: {}", made.status().message());
     }
     scheduleFlush();
   });
@@ -276,17 +325,23 @@ std::shared_ptr<const RouteTable> PlatformServer::table() {
   auto accounts = control_->listAccounts();
   auto deployments = control_->liveDeployments();
   auto routes = control_->allRoutes();
-  if (!accounts.isOk() || !deployments.isOk() || !routes.isOk()) {
+  auto limits = control_->allAccountLimits();
+  if (!accounts.isOk() || !deployments.isOk() || !routes.isOk() || !limits.isOk()) {
     log::error("cannot load the routing table: {}",
-               !accounts.isOk() ? accounts.status().message()
-                                : !deployments.isOk() ? deployments.status().message() : routes.status().message());
+               !accounts.isOk()      ? accounts.status().message()
+               : !deployments.isOk() ? deployments.status().message()
+               : !routes.isOk()      ? routes.status().message()
+                                     : limits.status().message());
     return table_ ? table_ : t;
   }
   for (const auto& a : accounts.value()) t->accountNames[a.id] = a.name;
   for (const auto& d : deployments.value()) {
     auto name = t->accountNames.find(d.accountId);
     if (name == t->accountNames.end()) continue;
-    t->byHost[d.scriptName + "." + name->second] = Target{d.accountId, d.scriptName, d.versions};
+    auto overrides = limits->find(d.accountId);
+    t->byHost[d.scriptName + "." + name->second] =
+        Target{d.accountId, d.scriptName, d.versions,
+               overrides == limits->end() ? store::AccountLimits{} : overrides->second};
   }
   for (const auto& r : routes.value()) {
     auto name = t->accountNames.find(r.accountId);
@@ -354,23 +409,42 @@ void PlatformServer::handle(Thread& t, std::shared_ptr<net::Exchange> exchange) 
       if (roll < acc) break;
     }
   }
-  runtime::Worker* worker = workerFor(t, *target, *versionId);
-  if (worker == nullptr) return exchange->respond(textResponse(500, "Worker failed to load\n"));
-  worker->fetch(std::move(exchange));
+  auto worker = workerFor(t, *target, *versionId);
+  if (!worker.isOk()) {
+    if (worker.status().code() == StatusCode::kUnavailable) {
+      return exchange->respond(textResponse(503, "Service Unavailable: the server is at capacity, try again\n"));
+    }
+    return exchange->respond(textResponse(500, "Worker failed to load\n"));
+  }
+  worker.value()->fetch(std::move(exchange));
 }
 
-runtime::Worker* PlatformServer::workerFor(Thread& t, const Target& target, const std::string& versionId) {
+Result<runtime::Worker*> PlatformServer::workerFor(Thread& t, const Target& target, const std::string& versionId) {
   auto& worker = t.workers[versionId];
   t.lastUsed[versionId] = std::chrono::steady_clock::now();
-  if (worker && !worker->broken()) return worker.get();
+  store::AccountLimits& loadedWith = t.loadedOverrides[versionId];
+  if (worker && !worker->broken()) {
+    if (loadedWith == target.overrides) return worker.get();
+    // The operator changed the account's limits: this Worker finishes what it holds, a new one takes new requests.
+    t.retiring.push_back(std::move(worker));
+  }
+  if (atMappingCapacity()) {
+    // Loading more could make the kernel refuse V8 a mapping, which aborts the process: refuse the load instead.
+    t.workers.erase(versionId);
+    log::warn("[{}] not loaded: {} memory mappings of the kernel's {} in use", target.scriptName, mappings_.load(),
+              mappingLimit_);
+    return Status::unavailable("at the memory-mapping capacity");
+  }
+  mappings_ += kMappingsPerWorkerGuess;
   auto s = script(target.accountId, target.scriptName, versionId);
   if (!s.isOk()) {
     log::error("cannot load {} version {}: {}", target.scriptName, versionId, s.status().message());
     t.workers.erase(versionId);
-    return nullptr;
+    return Status::internal(std::string(s.status().message()));
   }
   runtime::Worker::Options options;
-  options.limits = options_.limits;
+  // The heap limit is the isolate's own: Worker::load takes a pooled isolate only if it was made with this one.
+  options.limits = runtime::withAccountOverrides(options_.limits, target.overrides);
   options.kv = kv_;
   options.metering = &metering_;
   options.tails = &tails_;
@@ -381,13 +455,17 @@ runtime::Worker* PlatformServer::workerFor(Thread& t, const Target& target, cons
                                                std::function<void(net::Response)> respond) {
     serviceFetch(t, accountId, service, std::move(request), std::move(respond));
   };
+  options.codeCache = codeCaches_.get(versionId);
   auto loaded = runtime::Worker::load(engine_, t.io, s.value(), options);
   if (!loaded.isOk()) {
     log::error("[{}] the worker failed to load: {}", target.scriptName, loaded.status().message());
     t.workers.erase(versionId);
-    return nullptr;
+    return Status::internal(std::string(loaded.status().message()));
   }
   worker = std::move(loaded.value());
+  loadedWith = target.overrides;
+  // Some module compiled from source (no cache yet, or a refused one): the API thread makes one in the background.
+  if (const auto& use = worker->codeCacheUse(); use.accepted < use.compiled) codeCaches_.want(s.value());
   return worker.get();
 }
 
@@ -404,12 +482,14 @@ void PlatformServer::serviceFetch(Thread& t, const std::string& accountId, const
     respond(textResponse(503, fmt::format("service binding: no script \"{}\" is deployed in this account\n", service)));
     return;
   }
-  runtime::Worker* worker = workerFor(t, *target, target->versions.front().versionId);
-  if (worker == nullptr) {
-    respond(textResponse(500, "Worker failed to load\n"));
+  auto worker = workerFor(t, *target, target->versions.front().versionId);
+  if (!worker.isOk()) {
+    bool full = worker.status().code() == StatusCode::kUnavailable;
+    respond(full ? textResponse(503, "Service Unavailable: the server is at capacity, try again\n")
+                 : textResponse(500, "Worker failed to load\n"));
     return;
   }
-  worker->fetch(std::make_shared<net::Exchange>(std::move(request), std::move(respond)));
+  worker.value()->fetch(std::make_shared<net::Exchange>(std::move(request), std::move(respond)));
 }
 
 void PlatformServer::scheduleCron() {
@@ -449,9 +529,12 @@ void PlatformServer::runScheduled(Thread& t, const std::string& accountId, const
   auto it = t.table->byHost.find(scriptName + "." + name->second);
   if (it == t.table->byHost.end() || it->second.versions.empty()) return;
   const Target& target = it->second;
-  runtime::Worker* worker = workerFor(t, target, target.versions.front().versionId);
-  if (worker == nullptr) return;
-  worker->scheduled(cron, scheduledTimeMs, [scriptName, cron](runtime::Outcome outcome) {
+  auto worker = workerFor(t, target, target.versions.front().versionId);
+  if (!worker.isOk()) {
+    log::warn("[{}] scheduled event \"{}\" not run: {}", scriptName, cron, worker.status().message());
+    return;
+  }
+  worker.value()->scheduled(cron, scheduledTimeMs, [scriptName, cron](runtime::Outcome outcome) {
     if (outcome != runtime::Outcome::kOk) {
       log::warn("[{}] scheduled event \"{}\" ended: {}", scriptName, cron, runtime::outcomeName(outcome));
     }

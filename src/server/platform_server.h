@@ -27,6 +27,7 @@
 #include "engine/engine.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
+#include "runtime/code_caches.h"
 #include "runtime/worker.h"
 #include "store/store.h"
 
@@ -45,8 +46,14 @@ struct PlatformOptions {
   net::ClientOptions client;                    // fetch() subrequests
   bool metering = true;                         // off only to measure what metering costs
   size_t warmIsolates = 2;                      // blank isolates kept ready per thread
+  // Where V8 code caches of script versions persist (runtime/code_caches.h); null: in memory only.
+  std::shared_ptr<store::CodeCacheStore> codeCache;
   size_t memoryBudgetBytes = 4ull << 30;        // all loaded workers together; idle ones are evicted LRU first
   std::chrono::seconds idleTimeout{300};        // a worker unused this long is evicted
+  // The kernel's cap on the process's memory mappings (0: read /proc/sys/vm/max_map_count). Every isolate maps
+  // several regions and V8 aborts the process when a mapping is refused, so mappings are budgeted like memory:
+  // idle workers are evicted above 80 % of the cap, and no new worker is loaded above 90 % (503 instead).
+  size_t maxMappings = 0;
 };
 
 class RouteTable;
@@ -77,11 +84,13 @@ class PlatformServer {
   std::shared_ptr<store::UsageStore> usage_;
   PlatformOptions options_;
   runtime::Metering metering_;
+  runtime::CodeCaches codeCaches_{options_.codeCache};  // made and stored by the flush timer (API thread)
   runtime::TailHub tails_;  // live tails: the API creates them, Workers publish to them, the API thread serves them
   control::ManagementApi api_;
   std::unique_ptr<boost::asio::steady_timer> flushTimer_;
   void scheduleFlush();
-  runtime::Worker* workerFor(Thread& t, const Target& target, const std::string& versionId);
+  // The worker for this version on thread t, loaded if need be. kUnavailable at capacity; other errors: it failed.
+  Result<runtime::Worker*> workerFor(Thread& t, const Target& target, const std::string& versionId);
   void serviceFetch(Thread& t, const std::string& accountId, const std::string& service, net::Request request,
                     std::function<void(net::Response)> respond);
   void scheduleCron();
@@ -92,6 +101,12 @@ class PlatformServer {
   void scheduleEviction(Thread& t);
   void evict(Thread& t);
   std::atomic<size_t> memoryInUse_{0};  // sum of every thread's last measurement
+  std::atomic<size_t> workersLoaded_{0};  // every thread's workers, at their last eviction pass
+  // The process's mappings: counted once a second (the first thread's eviction pass), and raised by an estimate at
+  // each load in between, so a burst of loads cannot run past the cap unseen.
+  std::atomic<size_t> mappings_{0};
+  size_t mappingLimit_ = 0;
+  bool atMappingCapacity() const { return mappings_.load() >= mappingLimit_ / 10 * 9; }
 
   std::mutex tableMutex_;
   std::shared_ptr<const RouteTable> table_;

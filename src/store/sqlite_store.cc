@@ -2,15 +2,16 @@
 // connection, its locking and error mapping).
 //
 // Layout: every table keeps an AUTOINCREMENT `seq` where order matters, so "newest first" is exact even when two
-// rows share a millisecond. Versions, deployments and schedules hang off `scripts` with ON DELETE CASCADE; modules
-// and deployment rows hang off their version/deployment; KV entries off their namespace. `meta.generation` counts
-// the changes that affect serving and is bumped in the same transaction as the change.
+// rows share a millisecond. Versions, deployments and schedules hang off `scripts` with ON DELETE CASCADE; modules,
+// code caches and deployment rows hang off their version/deployment; KV entries off their namespace.
+// `meta.generation` counts the changes that affect serving and is bumped in the same transaction as the change.
 #include <openssl/rand.h>
 
 #include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <cmath>
+#include <map>
 #include <set>
 
 #include "store/sqlite_db.h"
@@ -156,6 +157,27 @@ CREATE TABLE IF NOT EXISTS usage (
   PRIMARY KEY (account_id, minute, script_name)
 ) WITHOUT ROWID;
 )sql",
+    R"sql(
+-- The operator's limit overrides, one row per account that has any; NULL: the process default.
+CREATE TABLE IF NOT EXISTS account_limits (
+  account_id TEXT PRIMARY KEY REFERENCES accounts (id),
+  cpu_ms INTEGER,
+  max_cpu_ms INTEGER,
+  wall_ms INTEGER,
+  heap_mb INTEGER,
+  subrequests INTEGER,
+  connections INTEGER
+) WITHOUT ROWID;
+)sql",
+    R"sql(
+CREATE TABLE IF NOT EXISTS code_cache (
+  version_id TEXT NOT NULL REFERENCES versions (id) ON DELETE CASCADE,
+  module TEXT NOT NULL,
+  tag INTEGER NOT NULL,  -- V8's CachedDataVersionTag
+  data BLOB NOT NULL,
+  PRIMARY KEY (version_id, module)
+) WITHOUT ROWID;
+)sql",
 };
 constexpr int kSchemaVersion = sizeof kMigrations / sizeof kMigrations[0];
 
@@ -252,6 +274,16 @@ Status requireNamespace(SqliteDb::Session& s, const std::string& namespaceId) {
 // Column order: id, name, created_ms.
 Account readAccount(const Statement& st) {
   return Account{st.columnBytes(0), st.columnBytes(1), st.columnInt(2)};
+}
+
+constexpr char kAccountLimitsColumns[] = "cpu_ms, max_cpu_ms, wall_ms, heap_mb, subrequests, connections";
+// Column order: kAccountLimitsColumns from `first` on.
+AccountLimits readAccountLimits(const Statement& st, int first) {
+  auto column = [&](int i) -> std::optional<int64_t> {
+    if (st.columnIsNull(first + i)) return std::nullopt;
+    return st.columnInt(first + i);
+  };
+  return AccountLimits{column(0), column(1), column(2), column(3), column(4), column(5)};
 }
 
 // Column order: id, account_id, name, created_ms, revoked.
@@ -421,6 +453,54 @@ class SqliteControlStore final : public ControlStore {
       STORE_ASSIGN_OR_RETURN(bool row, st.step());
       if (!row) break;
       out.push_back(readAccount(st));
+    }
+    return out;
+  }
+
+  Result<AccountLimits> getAccountLimits(const std::string& accountId) override {
+    auto s = db_->session();
+    STORE_RETURN_IF_ERROR(requireAccount(s, accountId));
+    STORE_ASSIGN_OR_RETURN(Statement st, s.prepare(std::string("SELECT ") + kAccountLimitsColumns +
+                                                   " FROM account_limits WHERE account_id = ?1"));
+    st.bindText(1, accountId);
+    STORE_ASSIGN_OR_RETURN(bool found, st.step());
+    if (!found) return AccountLimits{};
+    return readAccountLimits(st, 0);
+  }
+
+  Status setAccountLimits(const std::string& accountId, const AccountLimits& limits) override {
+    for (const auto& value : {limits.cpuMs, limits.maxCpuMs, limits.wallMs, limits.heapMb, limits.subrequests,
+                              limits.connections}) {
+      if (value && *value < 1) return Status::invalidArgument("an account limit must be at least 1");
+    }
+    auto s = db_->session();
+    STORE_RETURN_IF_ERROR(s.begin());
+    STORE_RETURN_IF_ERROR(requireAccount(s, accountId));
+    if (limits.empty()) {
+      STORE_ASSIGN_OR_RETURN(Statement st, s.prepare("DELETE FROM account_limits WHERE account_id = ?1"));
+      st.bindText(1, accountId);
+      STORE_RETURN_IF_ERROR(st.run());
+    } else {
+      STORE_ASSIGN_OR_RETURN(Statement st,
+                             s.prepare(std::string("INSERT OR REPLACE INTO account_limits (account_id, ") +
+                                       kAccountLimitsColumns + ") VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)"));
+      st.bindText(1, accountId).bindOptionalInt(2, limits.cpuMs).bindOptionalInt(3, limits.maxCpuMs);
+      st.bindOptionalInt(4, limits.wallMs).bindOptionalInt(5, limits.heapMb);
+      st.bindOptionalInt(6, limits.subrequests).bindOptionalInt(7, limits.connections);
+      STORE_RETURN_IF_ERROR(st.run());
+    }
+    return commitServingChange(s);
+  }
+
+  Result<std::map<std::string, AccountLimits>> allAccountLimits() override {
+    auto s = db_->session();
+    STORE_ASSIGN_OR_RETURN(Statement st, s.prepare(std::string("SELECT account_id, ") + kAccountLimitsColumns +
+                                                   " FROM account_limits"));
+    std::map<std::string, AccountLimits> out;
+    while (true) {
+      STORE_ASSIGN_OR_RETURN(bool row, st.step());
+      if (!row) break;
+      out.emplace(st.columnBytes(0), readAccountLimits(st, 1));
     }
     return out;
   }
@@ -1044,6 +1124,56 @@ class SqliteUsageStore final : public UsageStore {
   std::shared_ptr<SqliteDb> db_;
 };
 
+class SqliteCodeCacheStore final : public CodeCacheStore {
+ public:
+  explicit SqliteCodeCacheStore(std::shared_ptr<SqliteDb> db) : db_(std::move(db)) {}
+
+  Result<std::vector<CodeCacheEntry>> getCodeCache(const std::string& versionId, uint32_t tag) override {
+    auto s = db_->session();
+    STORE_ASSIGN_OR_RETURN(Statement st,
+                           s.prepare("SELECT module, data FROM code_cache WHERE version_id = ?1 AND tag = ?2"));
+    st.bindText(1, versionId).bindInt(2, tag);
+    std::vector<CodeCacheEntry> out;
+    while (true) {
+      STORE_ASSIGN_OR_RETURN(bool row, st.step());
+      if (!row) break;
+      out.push_back(CodeCacheEntry{versionId, st.columnBytes(0), tag, st.columnBytes(1)});
+    }
+    return out;
+  }
+
+  Status putCodeCache(const std::vector<CodeCacheEntry>& entries) override {
+    if (entries.empty()) return Status::ok();
+    auto s = db_->session();
+    // Not worth an fsync (a lost cache costs a compile), and an fsync would hold the connection — and the data
+    // plane's reads waiting for it — for its duration. The WAL keeps the file whole either way, and the next durable
+    // commit syncs these pages too. The setting cannot change inside a transaction: FULL again once it has ended.
+    STORE_RETURN_IF_ERROR(s.exec("PRAGMA synchronous = NORMAL"));
+    Status written = insertCodeCache(s, entries);
+    if (!written.isOk()) (void)s.exec("ROLLBACK");  // fails harmlessly when SQLite already rolled back
+    STORE_RETURN_IF_ERROR(s.exec("PRAGMA synchronous = FULL"));
+    return written;
+  }
+
+ private:
+  Status insertCodeCache(SqliteDb::Session& s, const std::vector<CodeCacheEntry>& entries) {
+    STORE_RETURN_IF_ERROR(s.begin());
+    for (const auto& e : entries) {
+      // The WHERE skips a version deleted since its cache was made (the foreign key would refuse it).
+      STORE_ASSIGN_OR_RETURN(
+          Statement st,
+          s.prepare("INSERT INTO code_cache (version_id, module, tag, data) SELECT ?1, ?2, ?3, ?4 "
+                    "WHERE EXISTS (SELECT 1 FROM versions WHERE id = ?1) "
+                    "ON CONFLICT (version_id, module) DO UPDATE SET tag = excluded.tag, data = excluded.data"));
+      st.bindText(1, e.versionId).bindText(2, e.module).bindInt(3, e.tag).bindBlob(4, e.data);
+      STORE_RETURN_IF_ERROR(st.run());
+    }
+    return s.commit();
+  }
+
+  std::shared_ptr<SqliteDb> db_;
+};
+
 // Brings the schema up to kSchemaVersion; returns the generation counter.
 Result<int64_t> migrate(SqliteDb& db, const std::string& path) {
   auto s = db.session();
@@ -1083,6 +1213,7 @@ Result<SqliteStores> openSqlite(const std::string& path) {
   stores.control = std::make_shared<SqliteControlStore>(db, generation);
   stores.kv = std::make_shared<SqliteKvStore>(db);
   stores.usage = std::make_shared<SqliteUsageStore>(db);
+  stores.codeCache = std::make_shared<SqliteCodeCacheStore>(db);
   return stores;
 }
 

@@ -13,6 +13,7 @@
 #include <set>
 #include <thread>
 
+#include "store/sqlite_db.h"
 #include "store/store.h"
 
 namespace islet::store {
@@ -138,6 +139,104 @@ TEST_F(SqliteStoreTest, AccountsErrors) {
   EXPECT_EQ(codeOf(control_->createAccount(std::string(64, 'a'))), StatusCode::kInvalidArgument);
   EXPECT_EQ(codeOf(control_->getAccount("0123456789abcdef0123456789abcdef")), StatusCode::kNotFound);
   EXPECT_EQ(codeOf(control_->getAccountByName("nobody")), StatusCode::kNotFound);
+}
+
+// ---- account limits ----
+
+TEST_F(SqliteStoreTest, AccountLimitsSetGetReplaceAndClear) {
+  std::string acme = newAccount("acme");
+  std::string beta = newAccount("beta");
+  auto none = control_->getAccountLimits(acme);
+  ASSERT_OK(none);
+  EXPECT_TRUE(none->empty());
+  auto all = control_->allAccountLimits();
+  ASSERT_OK(all);
+  EXPECT_TRUE(all->empty());
+
+  int64_t g = control_->generation();
+  AccountLimits limits;
+  limits.cpuMs = 200;
+  limits.heapMb = 256;
+  limits.connections = 10;
+  ASSERT_OK(control_->setAccountLimits(acme, limits));
+  EXPECT_EQ(control_->generation(), g + 1);  // the data plane must reload the account's workers
+  auto got = control_->getAccountLimits(acme);
+  ASSERT_OK(got);
+  EXPECT_EQ(got.value(), limits);
+  EXPECT_FALSE(got->maxCpuMs.has_value());
+  EXPECT_TRUE(control_->getAccountLimits(beta)->empty());
+
+  // A set replaces the whole: a field not given goes back to the default.
+  AccountLimits replaced;
+  replaced.maxCpuMs = 1000;
+  replaced.subrequests = 5000;
+  replaced.wallMs = 60000;
+  ASSERT_OK(control_->setAccountLimits(acme, replaced));
+  EXPECT_EQ(control_->getAccountLimits(acme).value(), replaced);
+  all = control_->allAccountLimits();
+  ASSERT_OK(all);
+  ASSERT_EQ(all->size(), 1u);
+  EXPECT_EQ(all->at(acme), replaced);
+
+  reopen();
+  EXPECT_EQ(control_->getAccountLimits(acme).value(), replaced);
+
+  g = control_->generation();
+  ASSERT_OK(control_->setAccountLimits(acme, AccountLimits{}));
+  EXPECT_EQ(control_->generation(), g + 1);
+  EXPECT_TRUE(control_->getAccountLimits(acme)->empty());
+  EXPECT_TRUE(control_->allAccountLimits()->empty());
+}
+
+TEST_F(SqliteStoreTest, AccountLimitsErrors) {
+  std::string acme = newAccount("acme");
+  const std::string nobody = "0123456789abcdef0123456789abcdef";
+  AccountLimits limits;
+  limits.cpuMs = 100;
+  EXPECT_EQ(codeOf(control_->getAccountLimits(nobody)), StatusCode::kNotFound);
+  EXPECT_EQ(codeOf(control_->setAccountLimits(nobody, limits)), StatusCode::kNotFound);
+  EXPECT_EQ(codeOf(control_->setAccountLimits(nobody, AccountLimits{})), StatusCode::kNotFound);
+  limits.heapMb = 0;
+  int64_t g = control_->generation();
+  EXPECT_EQ(codeOf(control_->setAccountLimits(acme, limits)), StatusCode::kInvalidArgument);
+  limits.heapMb = -5;
+  EXPECT_EQ(codeOf(control_->setAccountLimits(acme, limits)), StatusCode::kInvalidArgument);
+  EXPECT_EQ(control_->generation(), g);
+  EXPECT_TRUE(control_->getAccountLimits(acme)->empty());
+}
+
+// A database written before account limits existed (schema version 2) is migrated in place when opened.
+TEST_F(SqliteStoreTest, AccountLimitsMigrateADatabaseOfSchemaVersion2) {
+  std::string acme = newAccount("acme");
+  add(acme, "api", true);
+  control_.reset();
+  kv_.reset();
+  {
+    auto db = SqliteDb::open(path_);
+    ASSERT_OK(db);
+    auto s = db.value()->session();
+    ASSERT_OK(s.exec("DROP TABLE account_limits; PRAGMA user_version = 2;"));
+  }
+  {
+    auto db = SqliteDb::open(path_);
+    ASSERT_OK(db);
+    auto s = db.value()->session();
+    auto st = s.prepare("SELECT COUNT(*) FROM sqlite_master WHERE name = 'account_limits'");
+    ASSERT_OK(st);
+    ASSERT_TRUE(st->step().value());
+    ASSERT_EQ(st->columnInt(0), 0);  // really the old schema
+  }
+  reopen();
+  auto account = control_->getAccount(acme);
+  ASSERT_OK(account);
+  EXPECT_EQ(account->name, "acme");
+  EXPECT_TRUE(control_->getAccountLimits(acme)->empty());
+  AccountLimits limits;
+  limits.subrequests = 50;
+  ASSERT_OK(control_->setAccountLimits(acme, limits));
+  reopen();
+  EXPECT_EQ(control_->getAccountLimits(acme).value(), limits);
+  EXPECT_EQ(control_->liveDeployments()->size(), 1u);
 }
 
 // ---- tokens ----
@@ -400,6 +499,67 @@ TEST_F(SqliteStoreTest, LiveDeploymentsAreTheNewestOfEachScript) {
   const Deployment& bApi = byScript[{beta, "api"}];
   ASSERT_EQ(bApi.versions.size(), 1u);
   EXPECT_EQ(bApi.versions[0].versionId, b1.id);
+}
+
+// ---- code caches ----
+
+TEST_F(SqliteStoreTest, CodeCachesByVersionAndTagReplacedAndDeletedWithTheirScript) {
+  std::string acme = newAccount("acme");
+  ScriptVersion v1 = add(acme, "api", false);
+  ScriptVersion v2 = add(acme, "api", true);
+  ScriptVersion web = add(acme, "web", true);
+  // A second connection's CodeCacheStore (the fixture's connection closes only when all of its stores do).
+  std::shared_ptr<CodeCacheStore> cache;
+  {
+    auto stores = openSqlite(path_);
+    ASSERT_OK(stores);
+    cache = stores->codeCache;
+  }
+  auto byModule = [&](const std::string& versionId, uint32_t tag) {
+    std::map<std::string, std::string> out;
+    auto entries = cache->getCodeCache(versionId, tag);
+    EXPECT_TRUE(entries.isOk()) << statusMessage(entries);
+    if (!entries.isOk()) return out;
+    for (const auto& e : *entries) {
+      EXPECT_EQ(e.versionId, versionId);
+      EXPECT_EQ(e.tag, tag);
+      out[e.module] = e.data;
+    }
+    return out;
+  };
+  EXPECT_TRUE(byModule(v1.id, 7).empty());
+
+  const std::string binary("\0\x01\xff\0", 4);
+  const std::string gone = "ffffffffffffffffffffffffffffffff";
+  ASSERT_OK(cache->putCodeCache({{v1.id, "index.js", 7, binary},
+                                 {v1.id, "lib/x.js", 7, "bbb"},
+                                 {v2.id, "index.js", 7, "ccc"},
+                                 {web.id, "index.js", 0xfffffff0u, "www"},
+                                 {gone, "index.js", 7, "skipped: no such version"}}));
+  EXPECT_EQ(byModule(v1.id, 7), (std::map<std::string, std::string>{{"index.js", binary}, {"lib/x.js", "bbb"}}));
+  EXPECT_EQ(byModule(v2.id, 7), (std::map<std::string, std::string>{{"index.js", "ccc"}}));
+  EXPECT_EQ(byModule(web.id, 0xfffffff0u), (std::map<std::string, std::string>{{"index.js", "www"}}));
+  EXPECT_TRUE(byModule(web.id, 7).empty());  // made by another V8: not returned
+  EXPECT_TRUE(byModule(gone, 7).empty());
+
+  // A module's new cache replaces its old one, whatever the tag.
+  ASSERT_OK(cache->putCodeCache({{v1.id, "index.js", 8, "newer"}}));
+  EXPECT_EQ(byModule(v1.id, 8), (std::map<std::string, std::string>{{"index.js", "newer"}}));
+  EXPECT_EQ(byModule(v1.id, 7), (std::map<std::string, std::string>{{"lib/x.js", "bbb"}}));
+
+  // Deleting the script deletes its versions' caches; other scripts keep theirs, across a reopen too.
+  ASSERT_OK(control_->deleteScript(acme, "api"));
+  EXPECT_TRUE(byModule(v1.id, 7).empty());
+  EXPECT_TRUE(byModule(v1.id, 8).empty());
+  EXPECT_TRUE(byModule(v2.id, 7).empty());
+  cache.reset();
+  reopen();
+  auto again = openSqlite(path_);
+  ASSERT_OK(again);
+  auto entries = again->codeCache->getCodeCache(web.id, 0xfffffff0u);
+  ASSERT_OK(entries);
+  ASSERT_EQ(entries->size(), 1u);
+  EXPECT_EQ((*entries)[0].data, "www");
 }
 
 TEST_F(SqliteStoreTest, DeleteScriptCascades) {

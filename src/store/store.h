@@ -1,7 +1,8 @@
 // store: the durable state of an islet node, behind interfaces so higher layers never open a database.
 //
-// ControlStore holds what the management API manages: accounts, API tokens, scripts and their immutable versions,
-// deployments (which versions serve, by percentage), routes, cron schedules, secrets live inside versions.
+// ControlStore holds what the management API manages: accounts (with the operator's limit overrides), API tokens,
+// scripts and their immutable versions, deployments (which versions serve, by percentage), routes, cron
+// schedules, secrets live inside versions.
 // KvStore holds Workers KV namespaces and their entries. UsageStore (later) holds metering.
 //
 // Every mutating call is durable when it returns OK (SQLite WAL, synchronous=FULL): an acknowledged write survives
@@ -10,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <map>
 #include <memory>
 #include <optional>
 #include <string>
@@ -23,6 +25,20 @@ struct Account {
   std::string id;
   std::string name;  // unique, a lower-case DNS label
   int64_t createdMs = 0;
+};
+
+// The operator's overrides of the per-request limits for one account (tenant). Each field left empty means the
+// process default (the `islet serve` flags). Values are whole numbers >= 1; the management API checks their ranges.
+struct AccountLimits {
+  std::optional<int64_t> cpuMs;        // CPU time per request, for scripts that do not ask for their own
+  std::optional<int64_t> maxCpuMs;     // the most a script may ask for (metadata limits.cpu_ms)
+  std::optional<int64_t> wallMs;       // wall time per request
+  std::optional<int64_t> heapMb;       // heap per isolate
+  std::optional<int64_t> subrequests;  // subrequests per request
+  std::optional<int64_t> connections;  // subrequests in flight per request
+
+  bool empty() const { return !cpuMs && !maxCpuMs && !wallMs && !heapMb && !subrequests && !connections; }
+  bool operator==(const AccountLimits&) const = default;
 };
 
 struct Token {
@@ -95,6 +111,15 @@ class ControlStore {
   virtual Result<Account> getAccountByName(const std::string& name) = 0;        // kNotFound
   virtual Result<std::vector<Account>> listAccounts() = 0;
 
+  // Per-account limit overrides. getAccountLimits answers an empty AccountLimits for an account without any, and
+  // kNotFound for no such account. setAccountLimits replaces the account's overrides as a whole (an empty one
+  // removes them; kNotFound for no such account, kInvalidArgument for a value below 1) and, like a deploy, moves
+  // the generation, so the data plane reloads the account's workers. allAccountLimits lists every account that has
+  // overrides, by account id.
+  virtual Result<AccountLimits> getAccountLimits(const std::string& accountId) = 0;
+  virtual Status setAccountLimits(const std::string& accountId, const AccountLimits& limits) = 0;
+  virtual Result<std::map<std::string, AccountLimits>> allAccountLimits() = 0;
+
   // Tokens: only a hash of the secret is stored; findTokenByHash compares hashes (callers hash the presented secret).
   virtual Result<Token> createToken(const std::string& accountId, const std::string& name,
                                     const std::string& secretHash) = 0;
@@ -142,7 +167,7 @@ class ControlStore {
   virtual Result<std::vector<ScheduledScript>> allSchedules() = 0;
 
   // A monotonically increasing counter bumped by every change that affects what serves (versions, deployments,
-  // routes, deletes): the data plane reloads its routing table when it moves.
+  // routes, deletes, account limits): the data plane reloads its routing table when it moves.
   virtual int64_t generation() = 0;
 };
 
@@ -223,11 +248,34 @@ class UsageStore {
                                                  int64_t untilMinute) = 0;
 };
 
+// V8's code cache of one module of a script version, as the data plane made it after compiling the module, so
+// that later loads of the version (after eviction, on another thread, after a restart) skip the compile. `tag` is
+// V8's CachedDataVersionTag (its version and flags) when it was made. A cache is an optimisation: losing one costs
+// a compile, so readers treat any failure as "none", and writes are not durable at once (no fsync of their own: a
+// crash may lose the last ones, never corrupt them) — unlike every other write in this file.
+struct CodeCacheEntry {
+  std::string versionId;
+  std::string module;  // the module's name in the version
+  uint32_t tag = 0;
+  std::string data;
+};
+
+class CodeCacheStore {
+ public:
+  virtual ~CodeCacheStore() = default;
+  // The version's entries made under `tag` (none: an empty list).
+  virtual Result<std::vector<CodeCacheEntry>> getCodeCache(const std::string& versionId, uint32_t tag) = 0;
+  // Adds the entries in one transaction, each replacing the version's entry for its module (whatever its tag).
+  // Entries of versions that no longer exist are skipped; a deleted version's entries go with it.
+  virtual Status putCodeCache(const std::vector<CodeCacheEntry>& entries) = 0;
+};
+
 // The embedded default: one SQLite file at `path` (created if missing) holding every store.
 struct SqliteStores {
   std::shared_ptr<ControlStore> control;
   std::shared_ptr<KvStore> kv;
   std::shared_ptr<UsageStore> usage;
+  std::shared_ptr<CodeCacheStore> codeCache;
 };
 Result<SqliteStores> openSqlite(const std::string& path);
 

@@ -221,6 +221,36 @@ class Eviction(unittest.TestCase):
             serve.stop()
             shutil.rmtree(serve.data_dir)
 
+    def test_the_mapping_cap_refuses_loads_instead_of_crashing(self):
+        # V8 aborts the process when the kernel refuses it a mapping (vm.max_map_count). Here the cap is set just
+        # above what the idle process maps, so only a few isolates fit: the rest are refused with a 503 while idle
+        # workers are evicted to make room, and the process lives on.
+        probe = Serve(extra=('--threads', '1'))
+        with open('/proc/%d/maps' % probe.proc.pid) as f:
+            baseline = len(f.readlines())
+        probe.stop()
+        shutil.rmtree(probe.data_dir)
+        cap = int((baseline + 150) / 0.9)
+        serve = Serve(extra=('--threads', '1', '--max-mappings', str(cap)))
+        n = 30
+        try:
+            acc = serve.create_account('maps')
+            for i in range(n):
+                serve.deploy_js(acc, 'm%d' % i, 'export default { fetch() { return new Response("%d") } }' % i)
+            statuses = [serve.get('m%d.maps.islet.localhost' % i)[0] for i in range(n)]
+            self.assertIn(200, statuses)
+            self.assertIn(503, statuses, statuses)
+            self.assertEqual(set(statuses), {200, 503})
+            self.assertIsNone(serve.proc.poll())
+            # Eviction under mapping pressure frees room: a refused script loads once it has.
+            refused = statuses.index(503)
+            self.assertTrue(self.wait_for(
+                lambda: serve.get('m%d.maps.islet.localhost' % refused)[0] == 200, timeout=15), serve.log()[-1500:])
+            self.assertIn('memory mappings', serve.log())
+        finally:
+            serve.stop()
+            shutil.rmtree(serve.data_dir)
+
 
 if __name__ == '__main__':
     unittest.main()

@@ -10,7 +10,7 @@ namespace {
 
 // Work per update(): compiling stops once this much time has gone, and the rest waits for the next call.
 constexpr std::chrono::milliseconds kUpdateBudget{50};
-// Entries per transaction: the data plane's reads of the store wait for the connection while one is written.
+// Entries per transaction: other writers of the store (the usage flush, deploys) wait while one is written.
 constexpr size_t kEntriesPerTransaction = 64;
 
 }  // namespace

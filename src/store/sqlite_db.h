@@ -1,15 +1,23 @@
-// SqliteDb: one SQLite connection shared by the SQLite-backed stores, private to store/.
+// SqliteDb: the SQLite connections shared by the SQLite-backed stores, private to store/.
 //
-// The connection is used by one thread at a time: every use goes through a Session, which holds the connection's
-// mutex for its lifetime, hands out prepared statements (prepared once, cached for the life of the connection) and
-// runs at most one write transaction (BEGIN IMMEDIATE). A Session that ends with its transaction still open rolls it
-// back, so an early `return status;` never leaves a half-written change behind.
+// One database file in WAL mode, opened as one write connection plus a few read-only connections. Every use goes
+// through a session, which holds its connection's mutex for its lifetime and hands out prepared statements
+// (prepared once per connection, cached for the life of the connection):
+//   - session(): the write connection, for anything that writes and for reads that decide a write. It runs at most
+//     one write transaction (BEGIN IMMEDIATE). A Session that ends with its transaction still open rolls it back,
+//     so an early `return status;` never leaves a half-written change behind.
+//   - readSession(): one of the read-only connections, for reads that stand alone. WAL lets them read while the
+//     write connection holds a write transaction, so a read never waits for a writer (only, when every read
+//     connection is busy, for another reader). A ReadSession reads one snapshot: every commit that returned before
+//     its first statement ran, and nothing committed after.
+// Any thread may call session() and readSession(); a session itself belongs to the thread that made it.
 //
 // Every SQLite return code becomes a Status: busy/locked/full/I-O errors are kUnavailable, constraint violations
 // map to kAlreadyExists (UNIQUE, PRIMARY KEY), kNotFound (FOREIGN KEY) or kInvalidArgument, anything else is
 // kInternal. Messages name the operation and carry SQLite's own message.
 #pragma once
 
+#include <atomic>
 #include <cstdint>
 #include <memory>
 #include <mutex>
@@ -18,6 +26,7 @@
 #include <string_view>
 #include <unordered_map>
 #include <utility>
+#include <vector>
 
 #include "base/status.h"
 
@@ -87,34 +96,69 @@ class Statement {
 
 class SqliteDb {
  public:
+  class Reader;
   class Session;
+  class ReadSession;
 
-  // Opens (creating if missing) the database at `path` in WAL mode with synchronous=FULL, foreign keys on and
-  // a busy timeout for other processes holding the file.
+  // Opens (creating if missing) the database at `path` in WAL mode with synchronous=FULL, foreign keys on and a
+  // busy timeout for other processes holding the file, then its read-only connections. Fails when the file cannot
+  // use WAL mode, which rules out in-memory databases (a second connection could not see them anyway).
   static Result<std::shared_ptr<SqliteDb>> open(const std::string& path);
   ~SqliteDb();
   SqliteDb(const SqliteDb&) = delete;
   SqliteDb& operator=(const SqliteDb&) = delete;
 
-  // Blocks until the connection is free.
+  // The write connection; blocks until it is free.
   Session session();
+  // A free read-only connection, with its snapshot transaction begun; blocks only when every read connection is in
+  // use. Fails (kUnavailable, kInternal) when the transaction cannot begin.
+  Result<ReadSession> readSession();
 
  private:
-  explicit SqliteDb(sqlite3* db) : db_(db) {}
+  // One sqlite3 handle with its mutex and its statement cache.
+  struct Connection {
+    ~Connection();  // finalizes the statements and closes the handle
 
-  std::mutex mutex_;
-  sqlite3* db_;
-  std::unordered_map<std::string, sqlite3_stmt*> statements_;  // guarded by mutex_
+    // The cached statement for `sql`, prepared on first use. Call with `mutex` held.
+    Result<Statement> prepare(std::string_view sql);
+
+    std::mutex mutex;
+    sqlite3* db = nullptr;
+    std::unordered_map<std::string, sqlite3_stmt*> statements;  // guarded by mutex
+  };
+
+  SqliteDb() = default;
+  static Result<std::unique_ptr<Connection>> connect(const std::string& path, int flags);
+
+  std::unique_ptr<Connection> writer_;
+  std::vector<std::unique_ptr<Connection>> readers_;  // never empty once open() succeeded
+  std::atomic<size_t> nextReader_{0};                 // where readSession() starts looking for a free one
 };
 
-// Exclusive use of the connection. Not thread-safe itself; create one per call.
-class SqliteDb::Session {
+// What every session offers: exclusive use of one connection and its prepared statements. Helpers that only read
+// take a Reader&, so they serve both kinds of session. Not thread-safe itself; create one per call.
+class SqliteDb::Reader {
+ public:
+  Reader(Reader&&) = default;
+
+  // A prepared statement for `sql`, which must not contain values (bind them).
+  Result<Statement> prepare(std::string_view sql);
+
+ protected:
+  Reader(std::unique_lock<std::mutex> lock, Connection& connection)
+      : lock_(std::move(lock)), connection_(&connection) {}
+  ~Reader() = default;
+
+  std::unique_lock<std::mutex> lock_;  // does not own the mutex once moved from
+  Connection* connection_;
+};
+
+// Exclusive use of the write connection.
+class SqliteDb::Session : public Reader {
  public:
   ~Session();
   Session(Session&&) = default;
 
-  // A prepared statement for `sql`, which must not contain values (bind them).
-  Result<Statement> prepare(std::string_view sql);
   // Runs SQL without parameters or results (DDL, pragmas that return nothing); several statements allowed.
   Status exec(const char* sql);
 
@@ -123,10 +167,19 @@ class SqliteDb::Session {
 
  private:
   friend class SqliteDb;
-  explicit Session(SqliteDb* db) : lock_(db->mutex_), db_(db) {}
+  explicit Session(Connection& connection) : Reader(std::unique_lock(connection.mutex), connection) {}
+};
 
-  std::unique_lock<std::mutex> lock_;
-  SqliteDb* db_;
+// Exclusive use of one read-only connection, inside a read transaction that gives its statements one snapshot
+// and ends with the session. Statements that write fail (kUnavailable: SQLITE_READONLY).
+class SqliteDb::ReadSession : public Reader {
+ public:
+  ~ReadSession();
+  ReadSession(ReadSession&&) = default;
+
+ private:
+  friend class SqliteDb;
+  ReadSession(std::unique_lock<std::mutex> lock, Connection& connection) : Reader(std::move(lock), connection) {}
 };
 
 // Maps an SQLite result code to a Status whose message starts with `what`.

@@ -1,10 +1,16 @@
-// The embedded backend of store.h: ControlStore and KvStore on one SQLite file (see sqlite_db.h for the
-// connection, its locking and error mapping).
+// The embedded backend of store.h: every store on one SQLite file (see sqlite_db.h for the connections, their
+// locking and error mapping).
+//
+// Sessions: a method that only reads uses readSession(), so it never waits for a write transaction (the metering
+// flush, a deploy); a method that writes, including the reads that decide its write, uses one session() with one
+// transaction.
 //
 // Layout: every table keeps an AUTOINCREMENT `seq` where order matters, so "newest first" is exact even when two
 // rows share a millisecond. Versions, deployments and schedules hang off `scripts` with ON DELETE CASCADE; modules,
 // code caches and deployment rows hang off their version/deployment; KV entries off their namespace.
 // `meta.generation` counts the changes that affect serving and is bumped in the same transaction as the change.
+#include "store/sqlite_store.h"
+
 #include <openssl/rand.h>
 
 #include <algorithm>
@@ -247,7 +253,7 @@ Status checkKey(const std::string& key) {
   return Status::ok();
 }
 
-Status requireAccount(SqliteDb::Session& s, const std::string& accountId) {
+Status requireAccount(SqliteDb::Reader& s, const std::string& accountId) {
   STORE_ASSIGN_OR_RETURN(Statement st, s.prepare("SELECT 1 FROM accounts WHERE id = ?1"));
   st.bindText(1, accountId);
   STORE_ASSIGN_OR_RETURN(bool found, st.step());
@@ -255,7 +261,7 @@ Status requireAccount(SqliteDb::Session& s, const std::string& accountId) {
   return Status::ok();
 }
 
-Status requireScript(SqliteDb::Session& s, const std::string& accountId, const std::string& scriptName) {
+Status requireScript(SqliteDb::Reader& s, const std::string& accountId, const std::string& scriptName) {
   STORE_ASSIGN_OR_RETURN(Statement st, s.prepare("SELECT 1 FROM scripts WHERE account_id = ?1 AND name = ?2"));
   st.bindText(1, accountId).bindText(2, scriptName);
   STORE_ASSIGN_OR_RETURN(bool found, st.step());
@@ -263,7 +269,7 @@ Status requireScript(SqliteDb::Session& s, const std::string& accountId, const s
   return Status::ok();
 }
 
-Status requireNamespace(SqliteDb::Session& s, const std::string& namespaceId) {
+Status requireNamespace(SqliteDb::Reader& s, const std::string& namespaceId) {
   STORE_ASSIGN_OR_RETURN(Statement st, s.prepare("SELECT 1 FROM kv_namespaces WHERE id = ?1"));
   st.bindText(1, namespaceId);
   STORE_ASSIGN_OR_RETURN(bool found, st.step());
@@ -428,7 +434,7 @@ class SqliteControlStore final : public ControlStore {
   }
 
   Result<Account> getAccount(const std::string& id) override {
-    auto s = db_->session();
+    STORE_ASSIGN_OR_RETURN(auto s, db_->readSession());
     STORE_ASSIGN_OR_RETURN(Statement st, s.prepare("SELECT id, name, created_ms FROM accounts WHERE id = ?1"));
     st.bindText(1, id);
     STORE_ASSIGN_OR_RETURN(bool found, st.step());
@@ -437,7 +443,7 @@ class SqliteControlStore final : public ControlStore {
   }
 
   Result<Account> getAccountByName(const std::string& name) override {
-    auto s = db_->session();
+    STORE_ASSIGN_OR_RETURN(auto s, db_->readSession());
     STORE_ASSIGN_OR_RETURN(Statement st, s.prepare("SELECT id, name, created_ms FROM accounts WHERE name = ?1"));
     st.bindText(1, name);
     STORE_ASSIGN_OR_RETURN(bool found, st.step());
@@ -446,7 +452,7 @@ class SqliteControlStore final : public ControlStore {
   }
 
   Result<std::vector<Account>> listAccounts() override {
-    auto s = db_->session();
+    STORE_ASSIGN_OR_RETURN(auto s, db_->readSession());
     STORE_ASSIGN_OR_RETURN(Statement st, s.prepare("SELECT id, name, created_ms FROM accounts ORDER BY name"));
     std::vector<Account> out;
     while (true) {
@@ -458,7 +464,7 @@ class SqliteControlStore final : public ControlStore {
   }
 
   Result<AccountLimits> getAccountLimits(const std::string& accountId) override {
-    auto s = db_->session();
+    STORE_ASSIGN_OR_RETURN(auto s, db_->readSession());
     STORE_RETURN_IF_ERROR(requireAccount(s, accountId));
     STORE_ASSIGN_OR_RETURN(Statement st, s.prepare(std::string("SELECT ") + kAccountLimitsColumns +
                                                    " FROM account_limits WHERE account_id = ?1"));
@@ -493,7 +499,7 @@ class SqliteControlStore final : public ControlStore {
   }
 
   Result<std::map<std::string, AccountLimits>> allAccountLimits() override {
-    auto s = db_->session();
+    STORE_ASSIGN_OR_RETURN(auto s, db_->readSession());
     STORE_ASSIGN_OR_RETURN(Statement st, s.prepare(std::string("SELECT account_id, ") + kAccountLimitsColumns +
                                                    " FROM account_limits"));
     std::map<std::string, AccountLimits> out;
@@ -536,7 +542,7 @@ class SqliteControlStore final : public ControlStore {
   }
 
   Result<Token> findTokenByHash(const std::string& secretHash) override {
-    auto s = db_->session();
+    STORE_ASSIGN_OR_RETURN(auto s, db_->readSession());
     STORE_ASSIGN_OR_RETURN(Statement st, s.prepare("SELECT id, account_id, name, created_ms, revoked FROM tokens "
                                                    "WHERE secret_hash = ?1 AND revoked = 0"));
     st.bindText(1, secretHash);
@@ -546,7 +552,7 @@ class SqliteControlStore final : public ControlStore {
   }
 
   Result<std::vector<Token>> listTokens(const std::string& accountId) override {
-    auto s = db_->session();
+    STORE_ASSIGN_OR_RETURN(auto s, db_->readSession());
     // `IS` matches NULL too, so an empty accountId lists the admin tokens.
     STORE_ASSIGN_OR_RETURN(Statement st, s.prepare("SELECT id, account_id, name, created_ms, revoked FROM tokens "
                                                    "WHERE account_id IS ?1 ORDER BY seq"));
@@ -633,7 +639,7 @@ class SqliteControlStore final : public ControlStore {
 
   Result<ScriptVersion> getVersion(const std::string& accountId, const std::string& scriptName,
                                    const std::string& versionId) override {
-    auto s = db_->session();
+    STORE_ASSIGN_OR_RETURN(auto s, db_->readSession());
     ScriptVersion version;
     {
       STORE_ASSIGN_OR_RETURN(Statement st, s.prepare(std::string("SELECT ") + kVersionColumns +
@@ -657,7 +663,7 @@ class SqliteControlStore final : public ControlStore {
 
   Result<std::vector<ScriptVersion>> listVersions(const std::string& accountId,
                                                   const std::string& scriptName) override {
-    auto s = db_->session();
+    STORE_ASSIGN_OR_RETURN(auto s, db_->readSession());
     STORE_RETURN_IF_ERROR(requireScript(s, accountId, scriptName));
     STORE_ASSIGN_OR_RETURN(Statement st, s.prepare(std::string("SELECT ") + kVersionColumns +
                                                    " FROM versions WHERE account_id = ?1 AND script_name = ?2 "
@@ -673,7 +679,7 @@ class SqliteControlStore final : public ControlStore {
   }
 
   Result<std::vector<ScriptInfo>> listScripts(const std::string& accountId) override {
-    auto s = db_->session();
+    STORE_ASSIGN_OR_RETURN(auto s, db_->readSession());
     STORE_ASSIGN_OR_RETURN(Statement st, s.prepare("SELECT account_id, name, created_ms, modified_ms FROM scripts "
                                                    "WHERE account_id = ?1 ORDER BY name"));
     st.bindText(1, accountId);
@@ -687,7 +693,7 @@ class SqliteControlStore final : public ControlStore {
   }
 
   Result<ScriptInfo> getScript(const std::string& accountId, const std::string& scriptName) override {
-    auto s = db_->session();
+    STORE_ASSIGN_OR_RETURN(auto s, db_->readSession());
     STORE_ASSIGN_OR_RETURN(Statement st, s.prepare("SELECT account_id, name, created_ms, modified_ms FROM scripts "
                                                    "WHERE account_id = ?1 AND name = ?2"));
     st.bindText(1, accountId).bindText(2, scriptName);
@@ -738,7 +744,7 @@ class SqliteControlStore final : public ControlStore {
 
   Result<std::vector<Deployment>> listDeployments(const std::string& accountId,
                                                   const std::string& scriptName) override {
-    auto s = db_->session();
+    STORE_ASSIGN_OR_RETURN(auto s, db_->readSession());
     STORE_RETURN_IF_ERROR(requireScript(s, accountId, scriptName));
     STORE_ASSIGN_OR_RETURN(Statement st, s.prepare(std::string(kDeploymentSelect) +
                                                    "WHERE d.account_id = ?1 AND d.script_name = ?2 "
@@ -748,7 +754,7 @@ class SqliteControlStore final : public ControlStore {
   }
 
   Result<std::vector<Deployment>> liveDeployments() override {
-    auto s = db_->session();
+    STORE_ASSIGN_OR_RETURN(auto s, db_->readSession());
     STORE_ASSIGN_OR_RETURN(Statement st, s.prepare(std::string(kDeploymentSelect) +
                                                    "WHERE d.seq IN (SELECT MAX(seq) FROM deployments "
                                                    "GROUP BY account_id, script_name) "
@@ -782,7 +788,7 @@ class SqliteControlStore final : public ControlStore {
   }
 
   Result<std::vector<Route>> listRoutes(const std::string& accountId) override {
-    auto s = db_->session();
+    STORE_ASSIGN_OR_RETURN(auto s, db_->readSession());
     STORE_ASSIGN_OR_RETURN(Statement st, s.prepare("SELECT id, account_id, pattern, script_name FROM routes "
                                                    "WHERE account_id = ?1 ORDER BY seq"));
     st.bindText(1, accountId);
@@ -790,7 +796,7 @@ class SqliteControlStore final : public ControlStore {
   }
 
   Result<std::vector<Route>> allRoutes() override {
-    auto s = db_->session();
+    STORE_ASSIGN_OR_RETURN(auto s, db_->readSession());
     STORE_ASSIGN_OR_RETURN(Statement st,
                            s.prepare("SELECT id, account_id, pattern, script_name FROM routes ORDER BY seq"));
     return readRoutes(st);
@@ -834,7 +840,7 @@ class SqliteControlStore final : public ControlStore {
   }
 
   Result<std::vector<Schedule>> getSchedules(const std::string& accountId, const std::string& scriptName) override {
-    auto s = db_->session();
+    STORE_ASSIGN_OR_RETURN(auto s, db_->readSession());
     STORE_RETURN_IF_ERROR(requireScript(s, accountId, scriptName));
     STORE_ASSIGN_OR_RETURN(Statement st, s.prepare("SELECT cron, created_ms FROM schedules "
                                                    "WHERE account_id = ?1 AND script_name = ?2 ORDER BY ordinal"));
@@ -849,7 +855,7 @@ class SqliteControlStore final : public ControlStore {
   }
 
   Result<std::vector<ScheduledScript>> allSchedules() override {
-    auto s = db_->session();
+    STORE_ASSIGN_OR_RETURN(auto s, db_->readSession());
     STORE_ASSIGN_OR_RETURN(Statement st, s.prepare("SELECT account_id, script_name, cron FROM schedules "
                                                    "ORDER BY account_id, script_name, ordinal"));
     std::vector<ScheduledScript> out;
@@ -929,7 +935,7 @@ class SqliteKvStore final : public KvStore {
   }
 
   Result<std::vector<KvNamespace>> listNamespaces(const std::string& accountId) override {
-    auto s = db_->session();
+    STORE_ASSIGN_OR_RETURN(auto s, db_->readSession());
     STORE_ASSIGN_OR_RETURN(Statement st, s.prepare("SELECT id, account_id, title FROM kv_namespaces "
                                                    "WHERE account_id = ?1 ORDER BY title"));
     st.bindText(1, accountId);
@@ -943,7 +949,7 @@ class SqliteKvStore final : public KvStore {
   }
 
   Result<KvNamespace> getNamespace(const std::string& accountId, const std::string& namespaceId) override {
-    auto s = db_->session();
+    STORE_ASSIGN_OR_RETURN(auto s, db_->readSession());
     STORE_ASSIGN_OR_RETURN(Statement st, s.prepare("SELECT id, account_id, title FROM kv_namespaces "
                                                    "WHERE id = ?1 AND account_id = ?2"));
     st.bindText(1, namespaceId).bindText(2, accountId);
@@ -989,7 +995,7 @@ class SqliteKvStore final : public KvStore {
 
   Result<KvEntry> get(const std::string& namespaceId, const std::string& key, int64_t nowSec) override {
     STORE_RETURN_IF_ERROR(checkKey(key));
-    auto s = db_->session();
+    STORE_ASSIGN_OR_RETURN(auto s, db_->readSession());
     STORE_ASSIGN_OR_RETURN(Statement st, s.prepare("SELECT value, expiration, metadata FROM kv_entries "
                                                    "WHERE namespace_id = ?1 AND key = ?2"));
     st.bindText(1, namespaceId).bindBlob(2, key);
@@ -1032,7 +1038,7 @@ class SqliteKvStore final : public KvStore {
     }
     std::optional<std::string> upper = prefixUpperBound(prefix);
 
-    auto s = db_->session();
+    STORE_ASSIGN_OR_RETURN(auto s, db_->readSession());
     STORE_RETURN_IF_ERROR(requireNamespace(s, namespaceId));
     // Two statements rather than `(?3 IS NULL OR key < ?3)`, so both bounds stay index range bounds.
     STORE_ASSIGN_OR_RETURN(
@@ -1092,7 +1098,7 @@ class SqliteUsageStore final : public UsageStore {
 
   Result<std::vector<UsageRecord>> query(const std::string& accountId, int64_t sinceMinute,
                                          int64_t untilMinute) override {
-    auto s = db_->session();
+    STORE_ASSIGN_OR_RETURN(auto s, db_->readSession());
     STORE_ASSIGN_OR_RETURN(
         Statement st,
         s.prepare("SELECT script_name, minute, requests, errors, cpu_us, wall_us, subrequests, bytes_in, bytes_out, "
@@ -1129,7 +1135,7 @@ class SqliteCodeCacheStore final : public CodeCacheStore {
   explicit SqliteCodeCacheStore(std::shared_ptr<SqliteDb> db) : db_(std::move(db)) {}
 
   Result<std::vector<CodeCacheEntry>> getCodeCache(const std::string& versionId, uint32_t tag) override {
-    auto s = db_->session();
+    STORE_ASSIGN_OR_RETURN(auto s, db_->readSession());
     STORE_ASSIGN_OR_RETURN(Statement st,
                            s.prepare("SELECT module, data FROM code_cache WHERE version_id = ?1 AND tag = ?2"));
     st.bindText(1, versionId).bindInt(2, tag);
@@ -1145,8 +1151,8 @@ class SqliteCodeCacheStore final : public CodeCacheStore {
   Status putCodeCache(const std::vector<CodeCacheEntry>& entries) override {
     if (entries.empty()) return Status::ok();
     auto s = db_->session();
-    // Not worth an fsync (a lost cache costs a compile), and an fsync would hold the connection — and the data
-    // plane's reads waiting for it — for its duration. The WAL keeps the file whole either way, and the next durable
+    // Not worth an fsync (a lost cache costs a compile), and an fsync would hold the write connection — and every
+    // writer waiting for it — for its duration. The WAL keeps the file whole either way, and the next durable
     // commit syncs these pages too. The setting cannot change inside a transaction: FULL again once it has ended.
     STORE_RETURN_IF_ERROR(s.exec("PRAGMA synchronous = NORMAL"));
     Status written = insertCodeCache(s, entries);
@@ -1206,8 +1212,7 @@ Result<int64_t> migrate(SqliteDb& db, const std::string& path) {
 
 }  // namespace
 
-Result<SqliteStores> openSqlite(const std::string& path) {
-  STORE_ASSIGN_OR_RETURN(std::shared_ptr<SqliteDb> db, SqliteDb::open(path));
+Result<SqliteStores> openSqliteStores(std::shared_ptr<SqliteDb> db, const std::string& path) {
   STORE_ASSIGN_OR_RETURN(int64_t generation, migrate(*db, path));
   SqliteStores stores;
   stores.control = std::make_shared<SqliteControlStore>(db, generation);
@@ -1215,6 +1220,11 @@ Result<SqliteStores> openSqlite(const std::string& path) {
   stores.usage = std::make_shared<SqliteUsageStore>(db);
   stores.codeCache = std::make_shared<SqliteCodeCacheStore>(db);
   return stores;
+}
+
+Result<SqliteStores> openSqlite(const std::string& path) {
+  STORE_ASSIGN_OR_RETURN(std::shared_ptr<SqliteDb> db, SqliteDb::open(path));
+  return openSqliteStores(std::move(db), path);
 }
 
 }  // namespace islet::store

@@ -1,6 +1,6 @@
 // The SQLite stores against the contract of store.h: every method's result and error codes, version numbering,
-// deployments, cascades, the generation counter, KV expiry/prefix/pagination, durability across reopen, and
-// concurrent writers.
+// deployments, cascades, the generation counter, KV expiry/prefix/pagination, durability across reopen,
+// concurrent writers, and reads on the read-only connections beside a write transaction.
 #include <gtest/gtest.h>
 
 #include <stdlib.h>
@@ -9,11 +9,14 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <future>
+#include <limits>
 #include <map>
 #include <set>
 #include <thread>
 
 #include "store/sqlite_db.h"
+#include "store/sqlite_store.h"
 #include "store/store.h"
 
 namespace islet::store {
@@ -1028,10 +1031,186 @@ TEST_F(SqliteStoreTest, TwoConnectionsWriteTheSameFile) {
   EXPECT_EQ(*all.rbegin(), 2 * kPerThread);
 }
 
+// ---- reads beside the writer ----
+
+// How long a writer in these tests holds its transaction open waiting for a reader: only reached when the reader
+// waits for the writer (the failure being tested for), so it can be generous.
+constexpr auto kWriterPatience = std::chrono::seconds(10);
+
+// A cold start reads the script version and its code cache while the API thread's metering flush holds a write
+// transaction: the reads finish while the transaction is still open, and do not see its uncommitted rows.
+TEST_F(SqliteStoreTest, ColdStartReadsDoNotWaitForTheUsageFlush) {
+  std::string acme = newAccount("acme");
+  ScriptVersion v = add(acme, "api", true, "export default {}");
+  control_.reset();
+  kv_.reset();
+  auto db = SqliteDb::open(path_);
+  ASSERT_OK(db);
+  auto stores = openSqliteStores(db.value(), path_);
+  ASSERT_OK(stores);
+  ASSERT_OK(stores->codeCache->putCodeCache({CodeCacheEntry{v.id, "index.js", 7, "cache"}}));
+
+  std::promise<void> holding;
+  std::promise<void> readDone;
+  std::future<void> readDoneFuture = readDone.get_future();
+  bool readWhileHeld = false;
+  std::thread flush([&] {
+    auto s = db.value()->session();
+    Status begun = s.begin();
+    Status inserted = begun;
+    if (begun.isOk()) {
+      auto st = s.prepare("INSERT INTO usage (account_id, script_name, minute, requests, errors, cpu_us, wall_us, "
+                          "subrequests, bytes_in, bytes_out, wall_billed_ms) VALUES (?1, 'api', 1, 1, 0, 0, 0, 0, "
+                          "0, 0, 0)");
+      inserted = st.isOk() ? st->bindText(1, acme).run() : st.status();
+    }
+    holding.set_value();
+    // Hold the write transaction until the reads are done; they only outlast the wait if they wait for it.
+    readWhileHeld = readDoneFuture.wait_for(kWriterPatience) == std::future_status::ready;
+    EXPECT_TRUE(begun.isOk()) << begun.message();
+    EXPECT_TRUE(inserted.isOk()) << inserted.message();
+    Status committed = s.commit();
+    EXPECT_TRUE(committed.isOk()) << committed.message();
+  });
+  holding.get_future().wait();
+  auto version = stores->control->getVersion(acme, "api", v.id);
+  auto cache = stores->codeCache->getCodeCache(v.id, 7);
+  auto usage = stores->usage->query(acme, 0, std::numeric_limits<int64_t>::max());
+  readDone.set_value();
+  flush.join();
+
+  EXPECT_TRUE(readWhileHeld) << "the reads waited for the write transaction to end";
+  ASSERT_OK(version);
+  ASSERT_EQ(version->modules.size(), 1u);
+  EXPECT_EQ(version->modules[0].data, "export default {}");
+  ASSERT_OK(cache);
+  ASSERT_EQ(cache->size(), 1u);
+  EXPECT_EQ(cache->front().data, "cache");
+  ASSERT_OK(usage);
+  EXPECT_TRUE(usage->empty()) << "a read saw a transaction that had not committed";
+  auto after = stores->usage->query(acme, 0, std::numeric_limits<int64_t>::max());
+  ASSERT_OK(after);
+  EXPECT_EQ(after->size(), 1u);
+}
+
+// Every read, whichever read connection serves it, sees every write that returned before it began.
+TEST_F(SqliteStoreTest, ReadsSeeEveryCommittedWrite) {
+  std::string acme = newAccount("acme");
+  auto account = control_->getAccount(acme);
+  ASSERT_OK(account);
+  std::string ns = newNamespace(acme, "cache");
+  // More rounds than read connections, so each connection serves reads after several commits.
+  for (int i = 0; i < 40; ++i) {
+    ScriptVersion v = add(acme, "api", true, "round " + std::to_string(i));
+    auto read = control_->getVersion(acme, "api", v.id);
+    ASSERT_OK(read);
+    ASSERT_EQ(read->modules.size(), 1u);
+    EXPECT_EQ(read->modules[0].data, "round " + std::to_string(i));
+    auto live = control_->liveDeployments();
+    ASSERT_OK(live);
+    ASSERT_EQ(live->size(), 1u);
+    EXPECT_EQ(live->front().versions.front().versionId, v.id);
+
+    ASSERT_OK(kv_->put(ns, "k", KvEntry{std::to_string(i), std::nullopt, ""}));
+    auto entry = kv_->get(ns, "k", 0);
+    ASSERT_OK(entry);
+    EXPECT_EQ(entry->value, std::to_string(i));
+
+    AccountLimits limits;
+    limits.cpuMs = i + 1;
+    ASSERT_OK(control_->setAccountLimits(acme, limits));
+    auto readLimits = control_->getAccountLimits(acme);
+    ASSERT_OK(readLimits);
+    EXPECT_EQ(*readLimits, limits);
+  }
+  ASSERT_OK(control_->deleteScript(acme, "api"));
+  EXPECT_EQ(codeOf(control_->getScript(acme, "api")), StatusCode::kNotFound);
+  auto live = control_->liveDeployments();
+  ASSERT_OK(live);
+  EXPECT_TRUE(live->empty());
+}
+
+// Many more reading threads than read connections, beside a writer: every read finishes and is whole.
+TEST_F(SqliteStoreTest, ReadersOutnumberingTheReadConnectionsAllFinish) {
+  std::string acme = newAccount("acme");
+  ScriptVersion first = add(acme, "api", true, "first");
+  constexpr int kReaders = 16;
+  constexpr int kReadsEach = 100;
+  std::atomic<int> failures{0};
+  std::atomic<bool> writing{true};
+  std::thread writer([&] {
+    for (int i = 0; i < 50; ++i) {
+      auto v = control_->addVersion(makeVersion(acme, "api", "later"), true, "upload");
+      if (!v.isOk()) failures.fetch_add(1);
+    }
+    writing.store(false);
+  });
+  std::vector<std::thread> readers;
+  for (int t = 0; t < kReaders; ++t) {
+    readers.emplace_back([&] {
+      for (int i = 0; i < kReadsEach; ++i) {
+        auto v = control_->getVersion(acme, "api", first.id);
+        if (!v.isOk() || v->modules.size() != 1 || v->modules[0].data != "first") failures.fetch_add(1);
+      }
+    });
+  }
+  for (auto& r : readers) r.join();
+  writer.join();
+  EXPECT_FALSE(writing.load());
+  EXPECT_EQ(failures.load(), 0);
+}
+
+// SqliteDb's own contract: read sessions are read-only, in WAL mode, and read one snapshot each.
+TEST_F(SqliteStoreTest, ReadSessionIsAReadOnlySnapshotInWalMode) {
+  auto db = SqliteDb::open((dir_ / "raw.db").string());
+  ASSERT_OK(db);
+  ASSERT_OK(db.value()->session().exec("CREATE TABLE t (x INTEGER)"));
+  auto count = [](SqliteDb::Reader& s) -> int64_t {
+    auto st = s.prepare("SELECT count(*) FROM t");
+    if (!st.isOk()) {
+      ADD_FAILURE() << st.status().message();
+      return -1;
+    }
+    auto row = st->step();
+    if (!row.isOk() || !row.value()) {
+      ADD_FAILURE() << (row.isOk() ? "no row" : row.status().message());
+      return -1;
+    }
+    return st->columnInt(0);
+  };
+  {
+    auto r = db.value()->readSession();
+    ASSERT_OK(r);
+    auto mode = r->prepare("PRAGMA journal_mode");
+    ASSERT_OK(mode);
+    auto row = mode->step();
+    ASSERT_OK(row);
+    ASSERT_TRUE(row.value());
+    EXPECT_EQ(mode->columnBytes(0), "wal");
+  }
+  {
+    auto r = db.value()->readSession();
+    ASSERT_OK(r);
+    EXPECT_EQ(count(r.value()), 0);
+    // The writer commits while the snapshot is open (it does not wait for the reader either)...
+    ASSERT_OK(db.value()->session().exec("INSERT INTO t VALUES (1)"));
+    // ...and the snapshot does not move.
+    EXPECT_EQ(count(r.value()), 0);
+    auto write = r->prepare("INSERT INTO t VALUES (2)");
+    ASSERT_OK(write);
+    EXPECT_EQ(codeOf(write->run()), StatusCode::kUnavailable);
+  }
+  auto r = db.value()->readSession();
+  ASSERT_OK(r);
+  EXPECT_EQ(count(r.value()), 1);
+}
+
 // ---- opening ----
 
 TEST_F(SqliteStoreTest, OpenFailures) {
   EXPECT_FALSE(openSqlite((dir_ / "missing-dir" / "x.db").string()).isOk());
+  // No WAL mode in memory, and the read connections could not see an in-memory database anyway.
+  EXPECT_EQ(codeOf(openSqlite(":memory:")), StatusCode::kUnavailable);
 
   std::string junk = (dir_ / "junk.db").string();
   std::ofstream(junk) << std::string(4096, 'j');

@@ -73,7 +73,7 @@ def deploy_many(serve, acc, first, last):
 
 
 def islet_density(args, results):
-    serve = Serve(extra=('--threads', '1', '--memory-budget', '16000', '--idle-timeout', '3600'))
+    serve = Serve(extra=('--threads', '1', '--memory-budget', '16000', '--idle-timeout', '3600', *args.serve_flag))
     try:
         acc = serve.create_account('bench')
         t0 = time.time()
@@ -124,7 +124,7 @@ def islet_density(args, results):
 
 
 def noisy_neighbour(args, results):
-    serve = Serve(extra=('--threads', '2'))
+    serve = Serve(extra=('--threads', '2', *args.serve_flag))
     try:
         quiet = serve.create_account('quiet')
         noisy = serve.create_account('noisy')
@@ -233,6 +233,8 @@ def main():
     ap.add_argument('--more', type=int, default=5000)
     ap.add_argument('--seconds', type=int, default=10)
     ap.add_argument('--only', default='density,noisy,metering,workerd')
+    ap.add_argument('--serve-flag', action='append', default=[],
+                    help='passed to islet serve in the density and noisy parts, e.g. --serve-flag=--placement=off')
     args = ap.parse_args()
     results = {}
     parts = args.only.split(',')

@@ -160,7 +160,8 @@ Result<std::pair<std::string, uint16_t>> splitHostPort(const std::string& s, uin
 int serve(const engine::Engine& engine, const std::string& dataDir, const std::string& listen, const std::string& api,
           int threads, const std::string& baseDomain, const net::ServerLimits& http, const CommonLimits& limits,
           size_t memoryBudget,
-          std::chrono::seconds idleTimeout, size_t maxMappings, bool allowPrivateSubrequests, bool metering) {
+          std::chrono::seconds idleTimeout, size_t maxMappings, bool allowPrivateSubrequests, bool metering,
+          bool placement) {
   std::error_code ec;
   fs::create_directories(dataDir, ec);
   if (ec) {
@@ -192,6 +193,7 @@ int serve(const engine::Engine& engine, const std::string& dataDir, const std::s
   options.maxMappings = maxMappings;
   options.client.allowPrivateAddresses = allowPrivateSubrequests;
   options.metering = metering;
+  options.placement = placement;
   options.codeCache = stores->codeCache;
   server::PlatformServer server(engine, stores->control, stores->kv, stores->usage, options);
   std::string tokenFile = (fs::path(dataDir) / "admin-token").string();
@@ -306,6 +308,11 @@ int main(int argc, char** argv) {
                      "let fetch() reach loopback and private addresses (off: workers cannot reach your internal network)");
   std::string metering = "on";
   serveCmd->add_option("--metering", metering, "on, or off to measure its cost")->check(CLI::IsMember({"on", "off"}));
+  std::string placement = "on";
+  serveCmd->add_option("--placement", placement,
+                       "on: each script runs on threads chosen for it, connections move there; off (to measure "
+                       "what that does): every thread runs whatever arrives on its connections")
+      ->check(CLI::IsMember({"on", "off"}));
   size_t memoryBudgetMb = 0;
   int idleTimeoutSec = 300;
   size_t maxMappings = 0;
@@ -354,7 +361,7 @@ int main(int argc, char** argv) {
     if (memoryBudgetMb == 0) memoryBudgetMb = static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE) / 4 >> 20;
     return cli::serve(engine, dataDir, serveListen, serveApi, serveThreads, baseDomain, serveHttp.limits(), serveLimits,
                       memoryBudgetMb << 20, std::chrono::seconds(idleTimeoutSec), maxMappings, allowPrivateSubrequests,
-                      metering == "on");
+                      metering == "on", placement == "on");
   }
   if (*testCmd) return cli::test(engine, testFiles, harness, shared, testLimits);
   return 2;

@@ -12,8 +12,10 @@
 #include <boost/beast/http/parser.hpp>
 #include <boost/beast/http/string_body.hpp>
 #include <fmt/format.h>
+#include <unistd.h>
 
 #include <cassert>
+#include <cstring>
 #include <deque>
 #include <optional>
 
@@ -58,10 +60,46 @@ bool safeHeader(std::string_view name, std::string_view value) {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
-  Connection(tcp::socket socket, std::shared_ptr<const Handler> handler, const ServerLimits& limits)
-      : stream_(std::move(socket)), handler_(std::move(handler)), limits_(limits) {}
+  Connection(tcp::socket socket, std::shared_ptr<const Handler> handler, const ServerLimits& limits,
+             std::shared_ptr<std::atomic<int>> count)
+      : stream_(std::move(socket)), handler_(std::move(handler)), limits_(limits), count_(std::move(count)) {
+    count_->fetch_add(1, std::memory_order_relaxed);
+  }
+  ~Connection() { count_->fetch_sub(1, std::memory_order_relaxed); }
 
   void start() { readRequest(); }
+
+  // Gives up the socket to another thread (Exchange::handOff), unless a request body is still on it.
+  std::unique_ptr<Exchange::Handoff> handOff() {
+    if (bodyUnread_ || continuePending_ || !open_) return nullptr;
+    beast::error_code ec;
+    auto endpoint = stream_.socket().local_endpoint(ec);
+    if (ec) return nullptr;
+    stream_.expires_never();
+    tcp::socket socket = stream_.release_socket();
+    int fd = socket.release(ec);  // out of this loop's reactor, still open
+    if (ec) {
+      stream_.socket() = std::move(socket);
+      return nullptr;
+    }
+    open_ = false;
+    auto handoff = std::make_unique<Exchange::Handoff>(fd, endpoint.protocol());
+    handoff->buffered.assign(static_cast<const char*>(buffer_.data().data()), buffer_.size());
+    buffer_.consume(buffer_.size());
+    handoff->keepAlive = keepAlive_;
+    return handoff;
+  }
+
+  // The other side of a handoff: the bytes read ahead on the old thread, then the request it carried.
+  void adopt(Exchange::Handoff& handoff) {
+    auto space = buffer_.prepare(handoff.buffered.size());
+    std::memcpy(space.data(), handoff.buffered.data(), handoff.buffered.size());
+    buffer_.commit(handoff.buffered.size());
+    keepAlive_ = handoff.keepAlive;
+    auto exchange = std::make_shared<Exchange>(shared_from_this(), std::move(handoff.request));
+    exchange->adopted_ = true;
+    (*handler_)(std::move(exchange));
+  }
 
   // Hands the socket and the bytes read past the current request to a new owner; the connection is done.
   Exchange::Upgraded release() {
@@ -385,6 +423,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
   std::string head_;
   std::string body_;
   bool open_ = true;
+  std::shared_ptr<std::atomic<int>> count_;  // the Listener's count of open connections
 };
 
 Exchange::Upgraded Exchange::upgrade() {
@@ -397,6 +436,20 @@ Exchange::Upgraded Exchange::upgrade() {
 
 Exchange::Exchange(std::shared_ptr<Connection> connection, Request request)
     : connection_(std::move(connection)), request_(std::move(request)) {}
+
+Exchange::Handoff::~Handoff() {
+  if (fd >= 0) ::close(fd);
+}
+
+std::unique_ptr<Exchange::Handoff> Exchange::handOff() {
+  if (responded_ || !connection_ || request_.bodyStream) return nullptr;
+  auto handoff = connection_->handOff();
+  if (!handoff) return nullptr;
+  responded_ = true;
+  connection_.reset();
+  handoff->request = std::move(request_);
+  return handoff;
+}
 
 namespace {
 // A streamed response to an in-process caller (a service binding): chunks are collected and delivered whole.
@@ -491,13 +544,25 @@ void Listener::close() {
   acceptor_.close(ignored);
 }
 
+void Listener::adopt(std::unique_ptr<Exchange::Handoff> handoff) {
+  tcp::socket socket(io_);
+  beast::error_code ec;
+  socket.assign(handoff->protocol, handoff->fd, ec);
+  if (ec) {
+    log::warn("http: cannot adopt a connection: {}", ec.message());
+    return;  // the handoff closes the descriptor
+  }
+  handoff->fd = -1;
+  std::make_shared<Connection>(std::move(socket), handler_, limits_, connections_)->adopt(*handoff);
+}
+
 void Listener::accept() {
   acceptor_.async_accept(io_, [this](beast::error_code ec, tcp::socket socket) {
     if (ec == asio::error::operation_aborted) return;
     if (!ec) {
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<Connection>(std::move(socket), handler_, limits_)->start();
+      std::make_shared<Connection>(std::move(socket), handler_, limits_, connections_)->start();
     } else {
       log::warn("http: accept failed: {}", ec.message());
     }

@@ -4,15 +4,18 @@
 //
 // One Listener per event-loop thread, all bound to the same address with SO_REUSEPORT so the kernel spreads
 // connections across threads. A Listener, its connections and their Exchanges live on that thread's
-// io_context; Exchange::respond() must be called on that thread.
+// io_context; Exchange::respond() must be called on that thread. A connection can move to another thread between
+// requests (Exchange::handOff, Listener::adopt), so that the thread that runs a request's worker also owns its socket.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/ip/tcp.hpp>
 
+#include <atomic>
 #include <chrono>
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <utility>
 #include <vector>
@@ -92,11 +95,33 @@ class Exchange {
   // Whether upgrade() may be called: not yet answered, and read from a client's connection (not in-process).
   bool upgradable() const { return connection_ != nullptr && !responded_; }
 
+  // The connection carrying this request, taken off this thread's event loop to be given to another thread's
+  // Listener (Listener::adopt), which answers the request and reads the connection's later requests. Owns the
+  // socket until adopted: dropped, it closes it.
+  struct Handoff {
+    Handoff(int fd, boost::asio::ip::tcp protocol) : fd(fd), protocol(protocol) {}
+    ~Handoff();
+    Handoff(const Handoff&) = delete;
+    Handoff& operator=(const Handoff&) = delete;
+    int fd;
+    boost::asio::ip::tcp protocol;
+    std::string buffered;  // bytes the client sent after this request (a pipelined one)
+    bool keepAlive = true;
+    Request request;
+  };
+  // Takes the connection for a Handoff. Only for a request read whole from a client's connection and not yet
+  // answered (a streamed body is read by the thread that holds its socket); otherwise null and nothing changes.
+  std::unique_ptr<Handoff> handOff();
+  // Whether this exchange arrived on a connection handed over by another thread (see Listener::adopt).
+  bool adopted() const { return adopted_; }
+
  private:
+  friend class Connection;  // marks the exchanges of adopted connections
   std::shared_ptr<Connection> connection_;
   std::function<void(Response)> onRespond_;
   Request request_;
   bool responded_ = false;
+  bool adopted_ = false;
 };
 
 using Handler = std::function<void(std::shared_ptr<Exchange>)>;
@@ -109,6 +134,12 @@ class Listener {
   Status listen(const boost::asio::ip::tcp::endpoint& endpoint);
   boost::asio::ip::tcp::endpoint localEndpoint() const;
   void close();
+  // Takes over a connection handed off by another thread's Listener: its request goes to this Listener's handler
+  // (Exchange::adopted() true) and its later requests are read on this Listener's thread. Call on that thread.
+  void adopt(std::unique_ptr<Exchange::Handoff> handoff);
+  // Client connections this Listener holds now (accepted or adopted, and not yet closed or handed off); may be
+  // read from any thread.
+  int connections() const { return connections_->load(std::memory_order_relaxed); }
 
  private:
   void accept();
@@ -116,6 +147,7 @@ class Listener {
   boost::asio::ip::tcp::acceptor acceptor_;
   std::shared_ptr<const Handler> handler_;
   ServerLimits limits_;
+  std::shared_ptr<std::atomic<int>> connections_ = std::make_shared<std::atomic<int>>(0);
 };
 
 // The standard reason phrase for a status code ("" if unknown).

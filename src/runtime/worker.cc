@@ -533,6 +533,9 @@ void Worker::chargeCpu(uint32_t requestId, int64_t cpuUs) {
 
 void Worker::recordFinished() {
   if (finished_.empty()) return;
+  if (options_.onInvocation) {
+    for (const auto& f : finished_) options_.onInvocation(f.pending.cpuUs);
+  }
   if (options_.metering) {
     int64_t nowMono = monotonicMicros();
     int64_t nowMs = static_cast<int64_t>(engine::Clock::realMs());

@@ -85,6 +85,9 @@ class Worker final : public engine::Host {
     // V8's code cache of this script version (runtime/code_caches.h); null: compile from source. A cache V8 refuses
     // (another V8 or flags, corrupt bytes) costs only the compile.
     std::shared_ptr<const engine::CodeCache> codeCache;
+    // Told the CPU time of each invocation as it is recorded (on the Worker's thread): the server places
+    // CPU-heavy scripts apart from the others with it.
+    std::function<void(int64_t cpuUs)> onInvocation;
   };
 
   // Creates an isolate for `script` on the calling thread, runs its top level, and binds its handlers.

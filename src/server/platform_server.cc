@@ -7,7 +7,10 @@
 #include <unistd.h>
 
 #include <algorithm>
+#include <array>
 #include <cstring>
+#include <ctime>
+#include <span>
 #include <fstream>
 #include <random>
 
@@ -73,6 +76,12 @@ size_t countMappings() {
   return lines;
 }
 
+// One event-loop thread per core unless the operator said how many.
+PlatformOptions withDefaultThreads(PlatformOptions options) {
+  if (options.threads <= 0) options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+  return options;
+}
+
 // What one more isolate is assumed to map until the next count (a blank one maps about a dozen regions).
 constexpr size_t kMappingsPerWorkerGuess = 24;
 }  // namespace
@@ -123,8 +132,15 @@ struct PlatformServer::Thread {
   std::unordered_map<std::string, std::unique_ptr<runtime::Worker>> workers;  // by version id
   std::unordered_map<std::string, std::chrono::steady_clock::time_point> lastUsed;  // by version id
   std::unordered_map<std::string, store::AccountLimits> loadedOverrides;  // by version id: what its Worker got
+  // By version id: CPU µs per request, a moving average kept across reloads (a killed request's Worker is
+  // replaced, its requests' record is not).
+  std::unordered_map<std::string, std::shared_ptr<int64_t>> cpuAverages;
   std::vector<std::unique_ptr<runtime::Worker>> retiring;
   std::unique_ptr<asio::steady_timer> evictionTimer;
+  std::unique_ptr<asio::steady_timer> busyTimer;  // samples this thread's CPU for placement
+  int64_t busyCpuNs = 0;                          // this thread's CPU clock at the last sample
+  std::chrono::steady_clock::time_point busyAt;   // and when it was taken
+  size_t index = 0;                               // in threads_
   std::unique_ptr<net::HttpClient> http;
   std::unique_ptr<runtime::IsolatePool> pool;
   size_t memory = 0;   // this thread's workers, at the last eviction pass
@@ -140,10 +156,9 @@ PlatformServer::PlatformServer(const engine::Engine& engine, std::shared_ptr<sto
       control_(std::move(control)),
       kv_(std::move(kv)),
       usage_(std::move(usage)),
-      options_(std::move(options)),
+      options_(withDefaultThreads(std::move(options))),
       api_(engine_, control_, kv_, usage_, &metering_,
            control::ApiOptions{options_.baseDomain, options_.pricing, {}, options_.limits, &tails_}) {
-  if (options_.threads <= 0) options_.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
   mappingLimit_ = options_.maxMappings;
   if (mappingLimit_ == 0 && !(std::ifstream("/proc/sys/vm/max_map_count") >> mappingLimit_)) mappingLimit_ = 65530;
   mappings_ = countMappings();
@@ -165,6 +180,7 @@ Status PlatformServer::start(const std::string& adminTokenFile, bool* createdAdm
   asio::ip::tcp::endpoint endpoint(publicAddress, options_.publicPort);
   for (int i = 0; i < options_.threads; i++) {
     auto t = std::make_unique<Thread>();
+    t->index = static_cast<size_t>(i);
     Thread* raw = t.get();
     t->listener = std::make_unique<net::Listener>(
         t->io, [this, raw](std::shared_ptr<net::Exchange> e) { handle(*raw, std::move(e)); }, options_.http);
@@ -177,6 +193,7 @@ Status PlatformServer::start(const std::string& adminTokenFile, bool* createdAdm
   for (auto& t : threads_) {
     Thread* raw = t.get();
     raw->evictionTimer = std::make_unique<asio::steady_timer>(raw->io);
+    raw->busyTimer = std::make_unique<asio::steady_timer>(raw->io);
     raw->http = std::make_unique<net::HttpClient>(raw->io, options_.client);
     if (options_.warmIsolates > 0) {
       // The pool makes its isolates on a thread of its own and hands them to this loop's thread in take().
@@ -186,10 +203,12 @@ Status PlatformServer::start(const std::string& adminTokenFile, bool* createdAdm
       raw->pool = std::make_unique<runtime::IsolatePool>(engine_, raw->io, options_.warmIsolates, isolateOptions);
     }
     scheduleEviction(*raw);
+    if (placement_.enabled()) asio::post(raw->io, [this, raw] { sampleBusy(*raw); });
     raw->thread = std::thread([raw] {
       auto guard = asio::make_work_guard(raw->io);
       raw->io.run();
       raw->evictionTimer.reset();
+      raw->busyTimer.reset();
       raw->http.reset();
       raw->pool.reset();
       raw->workers.clear();
@@ -223,6 +242,25 @@ Status PlatformServer::start(const std::string& adminTokenFile, bool* createdAdm
   return Status::ok();
 }
 
+// How busy this thread was since the last sample: its own CPU clock against the wall clock, every 200 ms.
+void PlatformServer::sampleBusy(Thread& t) {
+  timespec cpu{};
+  clock_gettime(CLOCK_THREAD_CPUTIME_ID, &cpu);
+  int64_t cpuNs = int64_t{cpu.tv_sec} * 1'000'000'000 + cpu.tv_nsec;
+  auto now = std::chrono::steady_clock::now();
+  if (t.busyCpuNs != 0) {
+    auto wallNs = std::chrono::duration_cast<std::chrono::nanoseconds>(now - t.busyAt).count();
+    int percent = wallNs > 0 ? static_cast<int>(std::min<int64_t>(100, (cpuNs - t.busyCpuNs) * 100 / wallNs)) : 0;
+    placement_.setBusy(t.index, percent);
+  }
+  t.busyCpuNs = cpuNs;
+  t.busyAt = now;
+  t.busyTimer->expires_after(std::chrono::milliseconds(200));
+  t.busyTimer->async_wait([this, &t](boost::system::error_code ec) {
+    if (!ec) sampleBusy(t);
+  });
+}
+
 void PlatformServer::scheduleEviction(Thread& t) {
   t.evictionTimer->expires_after(std::chrono::seconds(1));
   t.evictionTimer->async_wait([this, &t](boost::system::error_code ec) {
@@ -244,6 +282,8 @@ void PlatformServer::evict(Thread& t) {
     if (it->second->idle() && now - last > options_.idleTimeout) {
       t.lastUsed.erase(it->first);
       t.loadedOverrides.erase(it->first);
+      t.cpuAverages.erase(it->first);
+      placement_.unloaded(it->first, t.index);
       it = t.workers.erase(it);
       continue;
     }
@@ -272,6 +312,8 @@ void PlatformServer::evict(Thread& t) {
     t.workers.erase(it);
     t.lastUsed.erase(id);
     t.loadedOverrides.erase(id);
+    t.cpuAverages.erase(id);
+    placement_.unloaded(id, t.index);
     t.memory -= std::min(bytes, t.memory);
     memoryInUse_ -= std::min(bytes, memoryInUse_.load());
     log::debug("evicted worker {} ({} KB) under memory pressure", id, bytes >> 10);
@@ -385,6 +427,7 @@ void PlatformServer::handle(Thread& t, std::shared_ptr<net::Exchange> exchange) 
         continue;
       }
       if (it->second->pendingRequests() > 0) t.retiring.push_back(std::move(it->second));
+      placement_.unloaded(it->first, t.index);
       it = t.workers.erase(it);
     }
   }
@@ -407,6 +450,22 @@ void PlatformServer::handle(Thread& t, std::shared_ptr<net::Exchange> exchange) 
       acc += v.percentage;
       versionId = &v.versionId;
       if (roll < acc) break;
+    }
+  }
+  if (placement_.enabled() && !exchange->adopted()) {
+    std::array<int, 64> connections{};
+    for (size_t i = 0; i < threads_.size(); i++) connections[i] = threads_[i]->listener->connections();
+    auto nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                     std::chrono::steady_clock::now().time_since_epoch()).count();
+    size_t chosen = placement_.pick(*versionId, t.index, std::span(connections.data(), threads_.size()), nowMs);
+    if (chosen != t.index) {
+      // The connection moves to the thread that runs this version; a request with a body still on the socket
+      // cannot move and runs here.
+      if (auto handoff = exchange->handOff()) {
+        Thread* to = threads_[chosen].get();
+        asio::post(to->io, [to, handoff = std::move(handoff)]() mutable { to->listener->adopt(std::move(handoff)); });
+        return;
+      }
     }
   }
   auto worker = workerFor(t, *target, *versionId);
@@ -456,6 +515,21 @@ Result<runtime::Worker*> PlatformServer::workerFor(Thread& t, const Target& targ
     serviceFetch(t, accountId, service, std::move(request), std::move(respond));
   };
   options.codeCache = codeCaches_.get(versionId);
+  if (placement_.enabled()) {
+    // Heavy by a moving average (1/8 per request), not by one request: a short request preempted before the
+    // watchdog saw it is charged its wall time (runtime/watchdog.h), which alone must not move a tenant.
+    auto& average = t.cpuAverages[versionId];
+    if (!average) average = std::make_shared<int64_t>(0);
+    options.onInvocation = [this, index = t.index, versionId, average](int64_t cpuUs) {
+      *average += (cpuUs - *average) / 8;
+      if (*average < Placement::kHeavyCpuUs) return;
+      log::debug("placement: requests of {} use {} ms of CPU on average on thread {}", versionId, *average / 1000,
+                 index);
+      auto nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                       std::chrono::steady_clock::now().time_since_epoch()).count();
+      placement_.heavyRequest(versionId, index, nowMs);
+    };
+  }
   auto loaded = runtime::Worker::load(engine_, t.io, s.value(), options);
   if (!loaded.isOk()) {
     log::error("[{}] the worker failed to load: {}", target.scriptName, loaded.status().message());
@@ -464,6 +538,7 @@ Result<runtime::Worker*> PlatformServer::workerFor(Thread& t, const Target& targ
   }
   worker = std::move(loaded.value());
   loadedWith = target.overrides;
+  placement_.loaded(versionId, t.index);
   // Some module compiled from source (no cache yet, or a refused one): the API thread makes one in the background.
   if (const auto& use = worker->codeCacheUse(); use.accepted < use.compiled) codeCaches_.want(s.value());
   return worker.get();

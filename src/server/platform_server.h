@@ -29,6 +29,7 @@
 #include "net/http_server.h"
 #include "runtime/code_caches.h"
 #include "runtime/worker.h"
+#include "server/placement.h"
 #include "store/store.h"
 
 namespace islet::server {
@@ -45,6 +46,7 @@ struct PlatformOptions {
   control::Pricing pricing;
   net::ClientOptions client;                    // fetch() subrequests
   bool metering = true;                         // off only to measure what metering costs
+  bool placement = true;                        // off only to measure what placement does (server/placement.h)
   size_t warmIsolates = 2;                      // blank isolates kept ready per thread
   // Where V8 code caches of script versions persist (runtime/code_caches.h); null: in memory only.
   std::shared_ptr<store::CodeCacheStore> codeCache;
@@ -100,6 +102,9 @@ class PlatformServer {
   std::unique_ptr<boost::asio::steady_timer> cronTimer_;
   void scheduleEviction(Thread& t);
   void evict(Thread& t);
+  void sampleBusy(Thread& t);
+  // Which thread runs each version; a request's connection is handed to that thread (server/placement.h).
+  Placement placement_{options_.placement ? static_cast<size_t>(options_.threads) : 1};
   std::atomic<size_t> memoryInUse_{0};  // sum of every thread's last measurement
   std::atomic<size_t> workersLoaded_{0};  // every thread's workers, at their last eviction pass
   // The process's mappings: counted once a second (the first thread's eviction pass), and raised by an estimate at

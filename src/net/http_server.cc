@@ -95,6 +95,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
     auto space = buffer_.prepare(handoff.buffered.size());
     std::memcpy(space.data(), handoff.buffered.data(), handoff.buffered.size());
     buffer_.commit(handoff.buffered.size());
+    if (!handoff.hasRequest) return readRequest();
     keepAlive_ = handoff.keepAlive;
     auto exchange = std::make_shared<Exchange>(shared_from_this(), std::move(handoff.request));
     exchange->adopted_ = true;

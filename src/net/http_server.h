@@ -107,6 +107,9 @@ class Exchange {
     boost::asio::ip::tcp protocol;
     std::string buffered;  // bytes the client sent after this request (a pipelined one)
     bool keepAlive = true;
+    // False for a connection handed over before any request was parsed (net/front_door.h): `buffered` then
+    // holds everything the client has sent, and the adopting Listener reads the first request from it.
+    bool hasRequest = true;
     Request request;
   };
   // Takes the connection for a Handoff. Only for a request read whole from a client's connection and not yet

@@ -40,7 +40,7 @@ int Placement::leastBusy(uint64_t mask, int maxBusy) const {
 
 size_t Placement::pick(const std::string& version, size_t current, std::span<const int> connections,
                        int64_t nowMs) {
-  if (!enabled() || current >= threads_ || connections.size() < threads_) return current;
+  if (!enabled() || connections.size() < threads_) return current < threads_ ? current : 0;
   uint64_t heavyThreads = 0;
   for (size_t i = 0; i < threads_; i++) {
     if (heavyUntilMs_[i].load(std::memory_order_relaxed) > nowMs) heavyThreads |= bit(i);
@@ -93,7 +93,8 @@ size_t Placement::pick(const std::string& version, size_t current, std::span<con
       haveBest = true;
     }
   }
-  if ((usable & bit(current)) && connections[current] <= connections[best] + kConnectionSlack) return current;
+  bool here = current < threads_ && (usable & bit(current));
+  if (here && connections[current] <= connections[best] + kConnectionSlack) return current;
   return best;
 }
 

@@ -38,10 +38,12 @@ class Placement {
   static constexpr int kSpareHeavyPercent = 10;         // a heavy one only to an idle thread
   static constexpr int kConnectionSlack = 2;            // stay unless another thread has this many fewer
 
+  static constexpr size_t kNowhere = SIZE_MAX;
+
   explicit Placement(size_t threads);
 
-  // The thread (index) to run a request for `version` that arrived on thread `current`; `connections[i]` is how
-  // many client connections thread i holds now.
+  // The thread (index) to run a request for `version` that arrived on thread `current` (kNowhere: on a new
+  // connection, at the front door); `connections[i]` is how many client connections thread i holds now.
   size_t pick(const std::string& version, size_t current, std::span<const int> connections, int64_t nowMs);
   // The version's Worker was loaded on / removed from `thread` (whatever chose it).
   void loaded(const std::string& version, size_t thread);

@@ -177,19 +177,24 @@ Status PlatformServer::start(const std::string& adminTokenFile, bool* createdAdm
   auto apiAddress = asio::ip::make_address(options_.apiAddress, ec);
   if (ec) return Status::invalidArgument("invalid --api address: " + options_.apiAddress);
 
-  asio::ip::tcp::endpoint endpoint(publicAddress, options_.publicPort);
+  // Event-loop threads take connections only from the front door (their Listeners adopt, never accept).
+  std::vector<net::FrontDoor::Loop> loops;
   for (int i = 0; i < options_.threads; i++) {
     auto t = std::make_unique<Thread>();
     t->index = static_cast<size_t>(i);
     Thread* raw = t.get();
     t->listener = std::make_unique<net::Listener>(
         t->io, [this, raw](std::shared_ptr<net::Exchange> e) { handle(*raw, std::move(e)); }, options_.http);
-    Status s = t->listener->listen(endpoint);
-    if (!s.isOk()) return s;
-    if (i == 0) endpoint = t->listener->localEndpoint();
+    loops.push_back(net::FrontDoor::Loop{&t->io, t->listener.get()});
     threads_.push_back(std::move(t));
   }
-  publicEndpoint_ = endpoint;
+  frontThread_ = std::make_unique<Thread>();
+  frontDoor_ = std::make_unique<net::FrontDoor>(
+      frontThread_->io, std::move(loops),
+      [this](std::string_view host, std::string_view target) { return chooseThread(host, target); }, options_.http);
+  Status listening = frontDoor_->listen(asio::ip::tcp::endpoint(publicAddress, options_.publicPort));
+  if (!listening.isOk()) return listening;
+  publicEndpoint_ = frontDoor_->localEndpoint();
   for (auto& t : threads_) {
     Thread* raw = t.get();
     raw->evictionTimer = std::make_unique<asio::steady_timer>(raw->io);
@@ -215,6 +220,12 @@ Status PlatformServer::start(const std::string& adminTokenFile, bool* createdAdm
       raw->retiring.clear();
     });
   }
+
+  Thread* front = frontThread_.get();
+  front->thread = std::thread([front] {
+    auto guard = asio::make_work_guard(front->io);
+    front->io.run();
+  });
 
   apiThread_ = std::make_unique<Thread>();
   net::ServerLimits apiLimits = options_.http;
@@ -342,8 +353,12 @@ void PlatformServer::scheduleFlush() {
 }
 
 void PlatformServer::stop() {
+  if (frontThread_) frontThread_->io.stop();
   if (apiThread_) apiThread_->io.stop();
   for (auto& t : threads_) t->io.stop();
+  if (frontThread_ && frontThread_->thread.joinable()) frontThread_->thread.join();
+  frontDoor_.reset();
+  frontThread_.reset();
   if (apiThread_ && apiThread_->thread.joinable()) apiThread_->thread.join();
   for (auto& t : threads_) {
     if (t->thread.joinable()) t->thread.join();
@@ -432,32 +447,10 @@ void PlatformServer::handle(Thread& t, std::shared_ptr<net::Exchange> exchange) 
     }
   }
   const net::Request& req = exchange->request();
-  std::string host = req.host;
-  if (size_t colon = host.rfind(':'); colon != std::string::npos && host.find(']') == std::string::npos) {
-    host.resize(colon);
-  }
-  for (char& c : host) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
-  std::string_view path = std::string_view(req.target).substr(0, req.target.find('?'));
-  const Target* target = t.table->find(host, path, options_.baseDomain);
-  if (target == nullptr || target->versions.empty()) {
-    return exchange->respond(textResponse(404, "No worker is deployed at this address\n"));
-  }
-  const std::string* versionId = &target->versions.front().versionId;
-  if (target->versions.size() > 1) {
-    double roll = std::uniform_real_distribution<double>(0, 100)(t.rng);
-    double acc = 0;
-    for (const auto& v : target->versions) {
-      acc += v.percentage;
-      versionId = &v.versionId;
-      if (roll < acc) break;
-    }
-  }
+  auto [target, versionId] = route(t, req.host, req.target);
+  if (target == nullptr) return exchange->respond(textResponse(404, "No worker is deployed at this address\n"));
   if (placement_.enabled() && !exchange->adopted()) {
-    std::array<int, 64> connections{};
-    for (size_t i = 0; i < threads_.size(); i++) connections[i] = threads_[i]->listener->connections();
-    auto nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(
-                     std::chrono::steady_clock::now().time_since_epoch()).count();
-    size_t chosen = placement_.pick(*versionId, t.index, std::span(connections.data(), threads_.size()), nowMs);
+    size_t chosen = place(*versionId, t.index);
     if (chosen != t.index) {
       // The connection moves to the thread that runs this version; a request with a body still on the socket
       // cannot move and runs here.
@@ -476,6 +469,58 @@ void PlatformServer::handle(Thread& t, std::shared_ptr<net::Exchange> exchange) 
     return exchange->respond(textResponse(500, "Worker failed to load\n"));
   }
   worker.value()->fetch(std::move(exchange));
+}
+
+std::pair<const Target*, const std::string*> PlatformServer::route(Thread& t, std::string_view hostHeader,
+                                                                   std::string_view requestTarget) {
+  std::string host(hostHeader);
+  if (size_t colon = host.rfind(':'); colon != std::string::npos && host.find(']') == std::string::npos) {
+    host.resize(colon);
+  }
+  for (char& c : host) c = static_cast<char>(tolower(static_cast<unsigned char>(c)));
+  std::string_view path = requestTarget.substr(0, requestTarget.find('?'));
+  const Target* target = t.table->find(host, path, options_.baseDomain);
+  if (target == nullptr || target->versions.empty()) return {nullptr, nullptr};
+  const std::string* versionId = &target->versions.front().versionId;
+  if (target->versions.size() > 1) {
+    double roll = std::uniform_real_distribution<double>(0, 100)(t.rng);
+    double acc = 0;
+    for (const auto& v : target->versions) {
+      acc += v.percentage;
+      versionId = &v.versionId;
+      if (roll < acc) break;
+    }
+  }
+  return {target, versionId};
+}
+
+size_t PlatformServer::place(const std::string& versionId, size_t current) {
+  std::array<int, 64> connections{};
+  for (size_t i = 0; i < threads_.size() && i < connections.size(); i++) {
+    connections[i] = threads_[i]->listener->connections();
+  }
+  auto nowMs =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count();
+  return placement_.pick(versionId, current, std::span(connections.data(), std::min<size_t>(threads_.size(), 64)),
+                         nowMs);
+}
+
+// A new connection's thread (the front door asks, on its own thread): the one placement gives the script its
+// first request is for; for an address where nothing is deployed, or a head that could not be read, the thread
+// holding the fewest connections, which answers it.
+size_t PlatformServer::chooseThread(std::string_view host, std::string_view requestTarget) {
+  Thread& front = *frontThread_;
+  if (!front.table || front.table->generation != control_->generation()) front.table = table();
+  if (!host.empty()) {
+    auto [target, versionId] = route(front, host, requestTarget);
+    if (target != nullptr) return place(*versionId, Placement::kNowhere);
+  }
+  size_t best = 0;
+  for (size_t i = 1; i < threads_.size(); i++) {
+    if (threads_[i]->listener->connections() < threads_[best]->listener->connections()) best = i;
+  }
+  return best;
 }
 
 Result<runtime::Worker*> PlatformServer::workerFor(Thread& t, const Target& target, const std::string& versionId) {

@@ -25,6 +25,7 @@
 #include "base/status.h"
 #include "control/api.h"
 #include "engine/engine.h"
+#include "net/front_door.h"
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "runtime/code_caches.h"
@@ -103,6 +104,11 @@ class PlatformServer {
   void scheduleEviction(Thread& t);
   void evict(Thread& t);
   void sampleBusy(Thread& t);
+  // Where a request for `host` and `target` goes, from t's routing table: nulls when nothing is deployed there.
+  std::pair<const Target*, const std::string*> route(Thread& t, std::string_view host, std::string_view target);
+  // The thread placement gives `versionId` for a request that arrived on thread `current`.
+  size_t place(const std::string& versionId, size_t current);
+  size_t chooseThread(std::string_view host, std::string_view target);
   // Which thread runs each version; a request's connection is handed to that thread (server/placement.h).
   Placement placement_{options_.placement ? static_cast<size_t>(options_.threads) : 1};
   std::atomic<size_t> memoryInUse_{0};  // sum of every thread's last measurement
@@ -120,6 +126,8 @@ class PlatformServer {
 
   std::vector<std::unique_ptr<Thread>> threads_;
   std::unique_ptr<Thread> apiThread_;
+  std::unique_ptr<Thread> frontThread_;           // accepts the public port's connections (net/front_door.h)
+  std::unique_ptr<net::FrontDoor> frontDoor_;
   boost::asio::ip::tcp::endpoint publicEndpoint_;
   boost::asio::ip::tcp::endpoint apiEndpoint_;
 };

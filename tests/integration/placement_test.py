@@ -1,6 +1,7 @@
 """Placement across event-loop threads (server/placement.h): a connection moves to the thread that runs the script
 its request is for, so requests for many scripts share one keep-alive connection correctly, and a tenant burning
-its CPU limit on every request keeps its thread to itself while the other tenants are served on the other."""
+its CPU limit on every request keeps its thread to itself while the other tenants are served on the other. New
+connections are accepted by the front door (net/front_door.h), which reads only their first head."""
 import shutil
 import socket
 import threading
@@ -112,6 +113,59 @@ class Placement(unittest.TestCase):
         # The first request on each connection may still wait on the burner's thread; the rest must not.
         p75 = latencies[len(latencies) * 3 // 4]
         self.assertLess(p75, 0.015, 'p75 %.1f ms, median %.1f ms' % (p75 * 1e3, latencies[len(latencies) // 2] * 1e3))
+
+
+class FrontDoor(unittest.TestCase):
+    @classmethod
+    def setUpClass(cls):
+        cls.serve = Serve(extra=('--threads', '2', '--read-timeout-ms', '700'))
+        cls.acc = cls.serve.create_account('door')
+        cls.serve.deploy_js(cls.acc, 'app', 'export default { fetch(r) { return new Response("hi " + new URL(r.url).pathname) } }')
+
+    @classmethod
+    def tearDownClass(cls):
+        cls.serve.stop()
+        shutil.rmtree(cls.serve.data_dir)
+
+    def connect(self):
+        return socket.create_connection(('127.0.0.1', self.serve.public_port), timeout=10)
+
+    def test_a_head_sent_a_byte_at_a_time_is_answered(self):
+        s = self.connect()
+        try:
+            for b in build_request('GET', '/slowly', {'Host': 'app.door.islet.localhost'}):
+                s.sendall(bytes([b]))
+            self.assertEqual(read_response(s)[::3], (200, b'hi /slowly'))
+        finally:
+            s.close()
+
+    def test_malformed_and_oversized_heads_get_their_status_from_the_event_loop(self):
+        s = self.connect()
+        try:
+            s.sendall(b'GET / HTTP/1.1\r\nHost app.door.islet.localhost\r\n\r\n')
+            self.assertEqual(read_response(s)[0], 400)
+        finally:
+            s.close()
+        s = self.connect()
+        try:
+            s.sendall(b'GET / HTTP/1.1\r\nHost: app.door.islet.localhost\r\nX-Big: ' + b'a' * (40 * 1024) + b'\r\n\r\n')
+            self.assertEqual(read_response(s)[0], 431)
+        finally:
+            s.close()
+        # An address where nothing is deployed is answered by an event loop too.
+        self.assertEqual(self.serve.get('nothing.door.islet.localhost')[0], 404)
+
+    def test_a_client_that_sends_no_head_is_disconnected_at_the_read_timeout(self):
+        s = self.connect()
+        try:
+            start = time.time()
+            s.sendall(b'GET / HTT')
+            self.assertEqual(s.recv(100), b'')  # closed by the server
+            self.assertLess(time.time() - start, 5)
+            self.assertGreater(time.time() - start, 0.5)
+        finally:
+            s.close()
+        self.assertEqual(self.serve.get('app.door.islet.localhost')[0], 200)
 
 
 if __name__ == '__main__':

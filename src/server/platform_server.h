@@ -113,7 +113,7 @@ class PlatformServer {
   Placement placement_{options_.placement ? static_cast<size_t>(options_.threads) : 1};
   std::atomic<size_t> memoryInUse_{0};  // sum of every thread's last measurement
   std::atomic<size_t> workersLoaded_{0};  // every thread's workers, at their last eviction pass
-  // The process's mappings: counted once a second (the first thread's eviction pass), and raised by an estimate at
+  // The process's mappings: counted once a second (on the API thread, by the flush timer), and raised by an estimate at
   // each load in between, so a burst of loads cannot run past the cap unseen.
   std::atomic<size_t> mappings_{0};
   size_t mappingLimit_ = 0;

@@ -139,7 +139,10 @@ void Placement::unloaded(const std::string& version, size_t thread) {
   auto it = entries_.find(version);
   if (it == entries_.end()) return;
   it->second.threads &= ~bit(thread);
-  if (it->second.threads == 0) entries_.erase(it);  // unloaded everywhere: placed afresh next time
+  if (it->second.threads == 0) {  // unloaded everywhere: placed afresh next time
+    entries_.erase(it);
+    heavy_.erase(version);
+  }
 }
 
 void Placement::heavyRequest(const std::string& version, size_t thread, int64_t nowMs) {

@@ -82,6 +82,9 @@ PlatformOptions withDefaultThreads(PlatformOptions options) {
   return options;
 }
 
+// A request placement kept on its thread lets the next ones of that version stay there this long without asking.
+constexpr int64_t kPlacementRecheckMs = 100;
+
 // What one more isolate is assumed to map until the next count (a blank one maps about a dozen regions).
 constexpr size_t kMappingsPerWorkerGuess = 24;
 }  // namespace
@@ -135,6 +138,8 @@ struct PlatformServer::Thread {
   // By version id: CPU µs per request, a moving average kept across reloads (a killed request's Worker is
   // replaced, its requests' record is not).
   std::unordered_map<std::string, std::shared_ptr<int64_t>> cpuAverages;
+  // By version id: until when (steady ms) requests stay here without asking placement again.
+  std::unordered_map<std::string, int64_t> stayUntilMs;
   std::vector<std::unique_ptr<runtime::Worker>> retiring;
   std::unique_ptr<asio::steady_timer> evictionTimer;
   std::unique_ptr<asio::steady_timer> busyTimer;  // samples this thread's CPU for placement
@@ -293,6 +298,7 @@ void PlatformServer::evict(Thread& t) {
       t.lastUsed.erase(it->first);
       t.loadedOverrides.erase(it->first);
       t.cpuAverages.erase(it->first);
+      t.stayUntilMs.erase(it->first);
       placement_.unloaded(it->first, t.index);
       it = t.workers.erase(it);
       continue;
@@ -323,6 +329,7 @@ void PlatformServer::evict(Thread& t) {
     t.lastUsed.erase(id);
     t.loadedOverrides.erase(id);
     t.cpuAverages.erase(id);
+    t.stayUntilMs.erase(id);
     placement_.unloaded(id, t.index);
     t.memory -= std::min(bytes, t.memory);
     memoryInUse_ -= std::min(bytes, memoryInUse_.load());
@@ -443,6 +450,7 @@ void PlatformServer::handle(Thread& t, std::shared_ptr<net::Exchange> exchange) 
         continue;
       }
       if (it->second->pendingRequests() > 0) t.retiring.push_back(std::move(it->second));
+      t.stayUntilMs.erase(it->first);
       placement_.unloaded(it->first, t.index);
       it = t.workers.erase(it);
     }
@@ -450,9 +458,16 @@ void PlatformServer::handle(Thread& t, std::shared_ptr<net::Exchange> exchange) 
   const net::Request& req = exchange->request();
   auto [target, versionId] = route(t, req.host, req.target);
   if (target == nullptr) return exchange->respond(textResponse(404, "No worker is deployed at this address\n"));
-  if (placement_.enabled() && !exchange->adopted()) {
-    size_t chosen = place(*versionId, t.index);
-    if (chosen != t.index) {
+  auto nowMs =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count();
+  auto stay = t.stayUntilMs.find(*versionId);
+  if (placement_.enabled() && !exchange->adopted() && (stay == t.stayUntilMs.end() || nowMs >= stay->second)) {
+    size_t chosen = place(*versionId, t.index, nowMs);
+    if (chosen == t.index) {
+      // Placement is asked again only after a while: its mutex, taken by every loop, costs more than its answer.
+      t.stayUntilMs[*versionId] = nowMs + kPlacementRecheckMs;
+    } else {
       // The connection moves to the thread that runs this version; a request with a body still on the socket
       // cannot move and runs here.
       if (auto handoff = exchange->handOff()) {
@@ -495,14 +510,11 @@ std::pair<const Target*, const std::string*> PlatformServer::route(Thread& t, st
   return {target, versionId};
 }
 
-size_t PlatformServer::place(const std::string& versionId, size_t current) {
+size_t PlatformServer::place(const std::string& versionId, size_t current, int64_t nowMs) {
   std::array<int, 64> connections{};
   for (size_t i = 0; i < threads_.size() && i < connections.size(); i++) {
     connections[i] = threads_[i]->listener->connections();
   }
-  auto nowMs =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-          .count();
   return placement_.pick(versionId, current, std::span(connections.data(), std::min<size_t>(threads_.size(), 64)),
                          nowMs);
 }
@@ -515,7 +527,12 @@ size_t PlatformServer::chooseThread(std::string_view host, std::string_view requ
   if (!front.table || front.table->generation != control_->generation()) front.table = table();
   if (!host.empty()) {
     auto [target, versionId] = route(front, host, requestTarget);
-    if (target != nullptr) return place(*versionId, Placement::kNowhere);
+    if (target != nullptr) {
+      auto nowMs =
+          std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+              .count();
+      return place(*versionId, Placement::kNowhere, nowMs);
+    }
   }
   size_t best = 0;
   for (size_t i = 1; i < threads_.size(); i++) {

@@ -150,6 +150,24 @@ def noisy_neighbour(args, results):
         shutil.rmtree(serve.data_dir)
 
 
+def hot_tenant(args, results):
+    # One hello world on two threads: does one hot script use both, and what does placement cost per request?
+    serve = Serve(extra=('--threads', '2', *args.serve_flag))
+    try:
+        acc = serve.create_account('hot')
+        serve.deploy_js(acc, 'hello', 'export default { fetch() { return new Response("Hello World\\n") } }')
+        wrk(serve.public_port, 2, host='hello.hot.islet.localhost')  # warm-up: the script spreads within a second
+        pid = serve.proc.pid
+        c0 = cpu_seconds(pid)
+        r = wrk(serve.public_port, args.seconds, host='hello.hot.islet.localhost')
+        c1 = cpu_seconds(pid)
+        results['hot_tenant_2_threads_rps'] = r['rps']
+        results['hot_tenant_2_threads_cpu_us_per_req'] = (c1 - c0) * 1e6 / r['requests']
+    finally:
+        serve.stop()
+        shutil.rmtree(serve.data_dir)
+
+
 def metering_overhead(args, results):
     rows = {}
     for mode in ['on', 'off', 'on', 'off']:
@@ -232,7 +250,7 @@ def main():
     ap.add_argument('--scripts', type=int, default=1000)
     ap.add_argument('--more', type=int, default=5000)
     ap.add_argument('--seconds', type=int, default=10)
-    ap.add_argument('--only', default='density,noisy,metering,workerd')
+    ap.add_argument('--only', default='density,noisy,hot,metering,workerd')
     ap.add_argument('--serve-flag', action='append', default=[],
                     help='passed to islet serve in the density and noisy parts, e.g. --serve-flag=--placement=off')
     args = ap.parse_args()
@@ -245,6 +263,8 @@ def main():
             print('islet density part failed: %r' % e)
     if 'noisy' in parts:
         noisy_neighbour(args, results)
+    if 'hot' in parts:
+        hot_tenant(args, results)
     if 'metering' in parts:
         metering_overhead(args, results)
     if 'workerd' in parts:

@@ -27,6 +27,9 @@ bench: build
 	bash bench/hello/run.sh
 	bash bench/hono/run.sh
 	bash bench/url/run.sh
+	bash bench/wasm/run.sh
+	bash bench/density/run.sh --more 0
+	python3 bench/streaming/bench.py
 
 clean:
 	rm -rf $(BUILD)

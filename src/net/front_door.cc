@@ -139,6 +139,7 @@ void FrontDoor::handOn(tcp::socket socket, std::string bytes, std::string_view h
   handoff->buffered = std::move(bytes);
   handoff->hasRequest = false;
   Loop loop = loops_[index];
+  loop.listener->reserve(*handoff);
   asio::post(*loop.io, [loop, handoff = std::move(handoff)]() mutable { loop.listener->adopt(std::move(handoff)); });
 }
 

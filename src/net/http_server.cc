@@ -60,10 +60,11 @@ bool safeHeader(std::string_view name, std::string_view value) {
 
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
+  // `counted`: the Listener's count already includes this connection (Listener::reserve).
   Connection(tcp::socket socket, std::shared_ptr<const Handler> handler, const ServerLimits& limits,
-             std::shared_ptr<std::atomic<int>> count)
+             std::shared_ptr<std::atomic<int>> count, bool counted = false)
       : stream_(std::move(socket)), handler_(std::move(handler)), limits_(limits), count_(std::move(count)) {
-    count_->fetch_add(1, std::memory_order_relaxed);
+    if (!counted) count_->fetch_add(1, std::memory_order_relaxed);
   }
   ~Connection() { count_->fetch_sub(1, std::memory_order_relaxed); }
 
@@ -440,6 +441,7 @@ Exchange::Exchange(std::shared_ptr<Connection> connection, Request request)
 
 Exchange::Handoff::~Handoff() {
   if (fd >= 0) ::close(fd);
+  if (reservedIn) reservedIn->fetch_sub(1, std::memory_order_relaxed);
 }
 
 std::unique_ptr<Exchange::Handoff> Exchange::handOff() {
@@ -554,7 +556,9 @@ void Listener::adopt(std::unique_ptr<Exchange::Handoff> handoff) {
     return;  // the handoff closes the descriptor
   }
   handoff->fd = -1;
-  std::make_shared<Connection>(std::move(socket), handler_, limits_, connections_)->adopt(*handoff);
+  bool counted = handoff->reservedIn == connections_;
+  if (counted) handoff->reservedIn.reset();  // the connection takes over the reservation
+  std::make_shared<Connection>(std::move(socket), handler_, limits_, connections_, counted)->adopt(*handoff);
 }
 
 void Listener::accept() {

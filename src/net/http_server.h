@@ -111,6 +111,9 @@ class Exchange {
     // holds everything the client has sent, and the adopting Listener reads the first request from it.
     bool hasRequest = true;
     Request request;
+    // The count of the Listener that will adopt it, raised already (Listener::reserve); lowered again if the
+    // handoff is dropped unadopted.
+    std::shared_ptr<std::atomic<int>> reservedIn;
   };
   // Takes the connection for a Handoff. Only for a request read whole from a client's connection and not yet
   // answered (a streamed body is read by the thread that holds its socket); otherwise null and nothing changes.
@@ -140,9 +143,15 @@ class Listener {
   // Takes over a connection handed off by another thread's Listener: its request goes to this Listener's handler
   // (Exchange::adopted() true) and its later requests are read on this Listener's thread. Call on that thread.
   void adopt(std::unique_ptr<Exchange::Handoff> handoff);
-  // Client connections this Listener holds now (accepted or adopted, and not yet closed or handed off); may be
-  // read from any thread.
+  // Client connections this Listener holds now (accepted or adopted, and not yet closed or handed off), counting
+  // those reserved on their way to it; may be read from any thread.
   int connections() const { return connections_->load(std::memory_order_relaxed); }
+  // Counts `handoff` as this Listener's from now, before adopt() runs on its thread, so that connections handed
+  // out in a burst are not all sent to the same loop. Any thread.
+  void reserve(Exchange::Handoff& handoff) {
+    connections_->fetch_add(1, std::memory_order_relaxed);
+    handoff.reservedIn = connections_;
+  }
 
  private:
   void accept();

@@ -1,5 +1,6 @@
 #include "runtime/isolate_pool.h"
 
+#include <pthread.h>
 #include <sys/resource.h>
 #include <sys/syscall.h>
 #include <unistd.h>
@@ -65,6 +66,7 @@ size_t IsolatePool::ready() {
 }
 
 void IsolatePool::makeLoop() {
+  pthread_setname_np(pthread_self(), "islet-pool");
   // On Linux a nice value set for the calling thread's id applies to that thread only.
   if (setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kMakerNice) != 0) {
     log::debug("isolate pool: cannot lower the maker thread's priority");

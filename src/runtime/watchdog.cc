@@ -21,7 +21,12 @@ Watchdog& Watchdog::instance() {
   return *w;
 }
 
-Watchdog::Watchdog() : thread_([this] { run(); }) { thread_.detach(); }
+Watchdog::Watchdog() : thread_([this] {
+  pthread_setname_np(pthread_self(), "islet-watchdog");
+  run();
+}) {
+  thread_.detach();
+}
 
 size_t Watchdog::slotForThisThread() {
   if (tSlot == SIZE_MAX) {

@@ -4,6 +4,7 @@
 #include <fmt/format.h>
 
 #include <fcntl.h>
+#include <pthread.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -215,6 +216,7 @@ Status PlatformServer::start(const std::string& adminTokenFile, bool* createdAdm
     scheduleEviction(*raw);
     if (placement_.enabled()) asio::post(raw->io, [this, raw] { sampleBusy(*raw); });
     raw->thread = std::thread([raw] {
+      pthread_setname_np(pthread_self(), fmt::format("islet-loop-{}", raw->index).c_str());
       auto guard = asio::make_work_guard(raw->io);
       raw->io.run();
       raw->evictionTimer.reset();
@@ -228,6 +230,7 @@ Status PlatformServer::start(const std::string& adminTokenFile, bool* createdAdm
 
   Thread* front = frontThread_.get();
   front->thread = std::thread([front] {
+    pthread_setname_np(pthread_self(), "islet-front");
     auto guard = asio::make_work_guard(front->io);
     front->io.run();
   });
@@ -252,6 +255,7 @@ Status PlatformServer::start(const std::string& adminTokenFile, bool* createdAdm
   cronTimer_ = std::make_unique<asio::steady_timer>(api->io);
   scheduleCron();
   api->thread = std::thread([api] {
+    pthread_setname_np(pthread_self(), "islet-api");
     auto guard = asio::make_work_guard(api->io);
     api->io.run();
   });
@@ -472,6 +476,7 @@ void PlatformServer::handle(Thread& t, std::shared_ptr<net::Exchange> exchange) 
       // cannot move and runs here.
       if (auto handoff = exchange->handOff()) {
         Thread* to = threads_[chosen].get();
+        to->listener->reserve(*handoff);
         asio::post(to->io, [to, handoff = std::move(handoff)]() mutable { to->listener->adopt(std::move(handoff)); });
         return;
       }
@@ -520,12 +525,12 @@ size_t PlatformServer::place(const std::string& versionId, size_t current, int64
 }
 
 // A new connection's thread (the front door asks, on its own thread): the one placement gives the script its
-// first request is for; for an address where nothing is deployed, or a head that could not be read, the thread
-// holding the fewest connections, which answers it.
+// first request is for; for an address where nothing is deployed, a head that could not be read, or with
+// placement off, the thread holding the fewest connections.
 size_t PlatformServer::chooseThread(std::string_view host, std::string_view requestTarget) {
   Thread& front = *frontThread_;
   if (!front.table || front.table->generation != control_->generation()) front.table = table();
-  if (!host.empty()) {
+  if (!host.empty() && placement_.enabled()) {
     auto [target, versionId] = route(front, host, requestTarget);
     if (target != nullptr) {
       auto nowMs =

@@ -4,9 +4,6 @@
 #include <boost/asio/steady_timer.hpp>
 #include <boost/beast/http/empty_body.hpp>
 #include <boost/beast/http/parser.hpp>
-#include <fmt/format.h>
-
-#include <sys/socket.h>
 
 #include "base/log.h"
 
@@ -87,15 +84,8 @@ FrontDoor::~FrontDoor() {
 }
 
 Status FrontDoor::listen(const tcp::endpoint& endpoint) {
-  boost::system::error_code ec;
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
-  if (ec) {
-    return Status::unavailable(
-        fmt::format("cannot listen on {}:{}: {}", endpoint.address().to_string(), endpoint.port(), ec.message()));
-  }
+  Status s = openAcceptor(acceptor_, endpoint, /*reusePort=*/false);
+  if (!s.isOk()) return s;
   accept();
   return Status::ok();
 }

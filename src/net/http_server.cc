@@ -517,22 +517,28 @@ Listener::Listener(asio::io_context& io, Handler handler, ServerLimits limits)
 
 Listener::~Listener() { close(); }
 
-Status Listener::listen(const tcp::endpoint& endpoint) {
+Status openAcceptor(tcp::acceptor& acceptor, const tcp::endpoint& endpoint, bool reusePort) {
   beast::error_code ec;
-  acceptor_.open(endpoint.protocol(), ec);
-  if (!ec) acceptor_.set_option(asio::socket_base::reuse_address(true), ec);
-  if (!ec) {
+  acceptor.open(endpoint.protocol(), ec);
+  if (!ec) acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+  if (!ec && reusePort) {
     int one = 1;
-    if (::setsockopt(acceptor_.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
+    if (::setsockopt(acceptor.native_handle(), SOL_SOCKET, SO_REUSEPORT, &one, sizeof one) != 0) {
       return Status::unavailable("setsockopt(SO_REUSEPORT) failed");
     }
   }
-  if (!ec) acceptor_.bind(endpoint, ec);
-  if (!ec) acceptor_.listen(asio::socket_base::max_listen_connections, ec);
+  if (!ec) acceptor.bind(endpoint, ec);
+  if (!ec) acceptor.listen(asio::socket_base::max_listen_connections, ec);
   if (ec) {
     return Status::unavailable(
         fmt::format("cannot listen on {}:{}: {}", endpoint.address().to_string(), endpoint.port(), ec.message()));
   }
+  return Status::ok();
+}
+
+Status Listener::listen(const tcp::endpoint& endpoint) {
+  Status s = openAcceptor(acceptor_, endpoint, /*reusePort=*/true);
+  if (!s.isOk()) return s;
   accept();
   return Status::ok();
 }

@@ -132,6 +132,10 @@ class Exchange {
 
 using Handler = std::function<void(std::shared_ptr<Exchange>)>;
 
+// Opens, binds and listens (SO_REUSEADDR, and SO_REUSEPORT when asked); the error names the address.
+Status openAcceptor(boost::asio::ip::tcp::acceptor& acceptor, const boost::asio::ip::tcp::endpoint& endpoint,
+                    bool reusePort);
+
 class Listener {
  public:
   Listener(boost::asio::io_context& io, Handler handler, ServerLimits limits);

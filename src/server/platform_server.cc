@@ -147,6 +147,7 @@ struct PlatformServer::Thread {
   int64_t busyCpuNs = 0;                          // this thread's CPU clock at the last sample
   std::chrono::steady_clock::time_point busyAt;   // and when it was taken
   size_t index = 0;                               // in threads_
+  std::atomic<uint64_t> handoffs{0};              // connections this loop handed to another (for /metrics)
   std::unique_ptr<net::HttpClient> http;
   std::unique_ptr<runtime::IsolatePool> pool;
   size_t memory = 0;   // this thread's workers, at the last eviction pass
@@ -243,7 +244,9 @@ Status PlatformServer::start(const std::string& adminTokenFile, bool* createdAdm
       apiThread_->io,
       [this](std::shared_ptr<net::Exchange> e) {
         if (isTailSocketRequest(e->request())) return serveTailSocket(tails_, apiThread_->io, std::move(e));
-        e->respond(api_.handle(e->request()));
+        net::Response response = api_.handle(e->request());
+        if (e->request().target == "/metrics" && response.status == 200) response.body += loopMetrics();
+        e->respond(std::move(response));
       },
       apiLimits);
   Status s = apiThread_->listener->listen(asio::ip::tcp::endpoint(apiAddress, options_.apiPort));
@@ -279,6 +282,23 @@ void PlatformServer::sampleBusy(Thread& t) {
   t.busyTimer->async_wait([this, &t](boost::system::error_code ec) {
     if (!ec) sampleBusy(t);
   });
+}
+
+// The event loops' share of /metrics: where connections are, and how many placement moved.
+std::string PlatformServer::loopMetrics() const {
+  std::string out =
+      "# HELP islet_loop_connections Client connections each event loop holds now.\n"
+      "# TYPE islet_loop_connections gauge\n";
+  for (const auto& t : threads_) {
+    out += fmt::format("islet_loop_connections{{loop=\"{}\"}} {}\n", t->index, t->listener->connections());
+  }
+  out +=
+      "# HELP islet_connection_handoffs_total Connections an event loop handed to another (server/placement.h).\n"
+      "# TYPE islet_connection_handoffs_total counter\n";
+  for (const auto& t : threads_) {
+    out += fmt::format("islet_connection_handoffs_total{{loop=\"{}\"}} {}\n", t->index, t->handoffs.load());
+  }
+  return out;
 }
 
 void PlatformServer::scheduleEviction(Thread& t) {
@@ -477,6 +497,7 @@ void PlatformServer::handle(Thread& t, std::shared_ptr<net::Exchange> exchange) 
       if (auto handoff = exchange->handOff()) {
         Thread* to = threads_[chosen].get();
         to->listener->reserve(*handoff);
+        t.handoffs.fetch_add(1, std::memory_order_relaxed);
         asio::post(to->io, [to, handoff = std::move(handoff)]() mutable { to->listener->adopt(std::move(handoff)); });
         return;
       }

@@ -104,6 +104,7 @@ class PlatformServer {
   void scheduleEviction(Thread& t);
   void evict(Thread& t);
   void sampleBusy(Thread& t);
+  std::string loopMetrics() const;
   // Where a request for `host` and `target` goes, from t's routing table: nulls when nothing is deployed there.
   std::pair<const Target*, const std::string*> route(Thread& t, std::string_view host, std::string_view target);
   // The thread placement gives `versionId` for a request that arrived on thread `current`.

@@ -2,6 +2,7 @@
 its request is for, so requests for many scripts share one keep-alive connection correctly, and a tenant burning
 its CPU limit on every request keeps its thread to itself while the other tenants are served on the other. New
 connections are accepted by the front door (net/front_door.h), which reads only their first head."""
+import re
 import shutil
 import socket
 import threading
@@ -166,6 +167,58 @@ class FrontDoor(unittest.TestCase):
         finally:
             s.close()
         self.assertEqual(self.serve.get('app.door.islet.localhost')[0], 200)
+
+
+def loop_metrics(serve):
+    s = socket.create_connection(('127.0.0.1', serve.api_port), timeout=10)
+    try:
+        s.sendall(build_request('GET', '/metrics', {'Host': 'api'}))
+        text = read_response(s)[3].decode()
+    finally:
+        s.close()
+    connections = {int(l): int(n) for l, n in re.findall(r'^islet_loop_connections\{loop="(\d+)"\} (\d+)$', text, re.M)}
+    loaded = int(float(re.search(r'^islet_workers_loaded (\S+)$', text, re.M).group(1)))
+    return connections, loaded
+
+
+class Spread(unittest.TestCase):
+    def open_and_call(self, serve, host, n):
+        conns = [socket.create_connection(('127.0.0.1', serve.public_port), timeout=10) for _ in range(n)]
+        for s in conns:
+            s.sendall(build_request('GET', '/', {'Host': host}))
+        for s in conns:
+            self.assertEqual(read_response(s)[0], 200)
+        return conns
+
+    def test_a_script_is_loaded_on_one_loop_and_its_connections_follow_it(self):
+        serve = Serve(extra=('--threads', '2'))
+        try:
+            acc = serve.create_account('one')
+            serve.deploy_js(acc, 'app', 'export default { fetch() { return new Response("ok") } }')
+            conns = self.open_and_call(serve, 'app.one.islet.localhost', 8)
+            connections, loaded = loop_metrics(serve)
+            self.assertEqual(loaded, 1)  # not once per loop
+            self.assertEqual(sorted(connections.values()), [0, 8])
+            for s in conns:
+                s.close()
+        finally:
+            serve.stop()
+            shutil.rmtree(serve.data_dir)
+
+    def test_with_placement_off_connections_are_spread_over_the_loops(self):
+        serve = Serve(extra=('--threads', '2', '--placement', 'off'))
+        try:
+            acc = serve.create_account('off')
+            serve.deploy_js(acc, 'app', 'export default { fetch() { return new Response("ok") } }')
+            conns = self.open_and_call(serve, 'app.off.islet.localhost', 8)
+            connections, loaded = loop_metrics(serve)
+            self.assertEqual(sorted(connections.values()), [4, 4])
+            self.assertEqual(loaded, 2)  # every loop runs what its connections bring
+            for s in conns:
+                s.close()
+        finally:
+            serve.stop()
+            shutil.rmtree(serve.data_dir)
 
 
 if __name__ == '__main__':

@@ -482,27 +482,7 @@ void PlatformServer::handle(Thread& t, std::shared_ptr<net::Exchange> exchange) 
   const net::Request& req = exchange->request();
   auto [target, versionId] = route(t, req.host, req.target);
   if (target == nullptr) return exchange->respond(textResponse(404, "No worker is deployed at this address\n"));
-  auto nowMs =
-      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
-          .count();
-  auto stay = t.stayUntilMs.find(*versionId);
-  if (placement_.enabled() && !exchange->adopted() && (stay == t.stayUntilMs.end() || nowMs >= stay->second)) {
-    size_t chosen = place(*versionId, t.index, nowMs);
-    if (chosen == t.index) {
-      // Placement is asked again only after a while: its mutex, taken by every loop, costs more than its answer.
-      t.stayUntilMs[*versionId] = nowMs + kPlacementRecheckMs;
-    } else {
-      // The connection moves to the thread that runs this version; a request with a body still on the socket
-      // cannot move and runs here.
-      if (auto handoff = exchange->handOff()) {
-        Thread* to = threads_[chosen].get();
-        to->listener->reserve(*handoff);
-        t.handoffs.fetch_add(1, std::memory_order_relaxed);
-        asio::post(to->io, [to, handoff = std::move(handoff)]() mutable { to->listener->adopt(std::move(handoff)); });
-        return;
-      }
-    }
-  }
+  if (placement_.enabled() && !exchange->adopted() && handedOff(t, *versionId, *exchange)) return;
   auto worker = workerFor(t, *target, *versionId);
   if (!worker.isOk()) {
     if (worker.status().code() == StatusCode::kUnavailable) {
@@ -534,6 +514,29 @@ std::pair<const Target*, const std::string*> PlatformServer::route(Thread& t, st
     }
   }
   return {target, versionId};
+}
+
+// Asks placement where this request's version runs; if elsewhere, hands the connection to that loop (true). A
+// request whose body is still on the socket cannot move and runs here.
+bool PlatformServer::handedOff(Thread& t, const std::string& versionId, net::Exchange& exchange) {
+  auto nowMs =
+      std::chrono::duration_cast<std::chrono::milliseconds>(std::chrono::steady_clock::now().time_since_epoch())
+          .count();
+  auto stay = t.stayUntilMs.find(versionId);
+  if (stay != t.stayUntilMs.end() && nowMs < stay->second) return false;
+  size_t chosen = place(versionId, t.index, nowMs);
+  if (chosen == t.index) {
+    // Placement is asked again only after a while: its mutex, taken by every loop, costs more than its answer.
+    t.stayUntilMs[versionId] = nowMs + kPlacementRecheckMs;
+    return false;
+  }
+  auto handoff = exchange.handOff();
+  if (!handoff) return false;
+  Thread* to = threads_[chosen].get();
+  to->listener->reserve(*handoff);
+  t.handoffs.fetch_add(1, std::memory_order_relaxed);
+  asio::post(to->io, [to, handoff = std::move(handoff)]() mutable { to->listener->adopt(std::move(handoff)); });
+  return true;
 }
 
 size_t PlatformServer::place(const std::string& versionId, size_t current, int64_t nowMs) {

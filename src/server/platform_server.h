@@ -109,6 +109,7 @@ class PlatformServer {
   std::pair<const Target*, const std::string*> route(Thread& t, std::string_view host, std::string_view target);
   // The thread placement gives `versionId` for a request that arrived on thread `current`.
   size_t place(const std::string& versionId, size_t current, int64_t nowMs);
+  bool handedOff(Thread& t, const std::string& versionId, net::Exchange& exchange);
   size_t chooseThread(std::string_view host, std::string_view target);
   // Which thread runs each version; a request's connection is handed to that thread (server/placement.h).
   Placement placement_{options_.placement ? static_cast<size_t>(options_.threads) : 1};

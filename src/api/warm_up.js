@@ -1,6 +1,6 @@
 // Run once while the snapshot is built, in a context of its own that is then thrown away (never in a worker's):
-// it takes requests through the path every fetch takes — setWorker, dispatchFetch, Request, Headers, Response,
-// responseParts, fetchDone — so that the functions on it are compiled into the snapshot, and a cold start does not
+// it takes requests through the path every fetch takes - setWorker, dispatchFetch, Request, Headers, Response,
+// responseParts, fetchDone - so that the functions on it are compiled into the snapshot, and a cold start does not
 // parse and compile them again on its first request (about 0.8 ms of it). Natives reach a Host that does nothing.
 // Add what most requests run through; what only some workers use (URL parsing, streams, crypto) costs every
 // isolate its bytecode, so it stays lazy.

@@ -198,18 +198,22 @@ Result<std::unique_ptr<Worker>> Worker::load(const engine::Engine& engine, asio:
 
 Status Worker::init(const engine::Engine& engine) {
   timeOrigin_ = engine::Clock::realMs();
+  int64_t startUs = monotonicMicros();
+  bool pooled = false;
   engine::IsolateOptions isolateOptions;
   isolateOptions.heapLimitBytes = options_.limits.heapBytes;
   isolateOptions.arrayBufferLimitBytes = options_.limits.heapBytes;
   if (options_.pool && options_.pool->options().heapLimitBytes == isolateOptions.heapLimitBytes) {
     isolate_ = options_.pool->take();
     if (isolate_) isolate_->setHost(this);
+    pooled = isolate_ != nullptr;
   }
   if (!isolate_) {
     auto isolate = engine.newIsolate(this, isolateOptions);
     if (!isolate.isOk()) return isolate.status();
     isolate_ = std::move(isolate.value());
   }
+  int64_t isolateUs = monotonicMicros();
   if (options_.metering) options_.metering->workerLoaded();
   v8::Isolate* iso = isolate_->v8();
   iso->SetMicrotasksPolicy(v8::MicrotasksPolicy::kExplicit);
@@ -312,6 +316,9 @@ Status Worker::init(const engine::Engine& engine) {
   }
   codeCache_.consume = nullptr;
   options_.codeCache.reset();
+  // What a cold start spent where: an isolate from the pool costs microseconds, one made here milliseconds.
+  log::debug("loaded {}: isolate {} in {} us, script in {} us", script_->name, pooled ? "from the pool" : "made",
+             isolateUs - startUs, monotonicMicros() - isolateUs);
   return status;
 }
 

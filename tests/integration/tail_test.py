@@ -24,6 +24,7 @@ export default {
     const url = new URL(request.url);
     console.log("hello from", url.pathname);
     if (url.pathname === "/throw") throw new RangeError("out of range");
+    if (url.pathname === "/table") console.table([{ a: 1 }]);
     if (url.pathname === "/later") {
       await new Promise((resolve) => setTimeout(resolve, 5));
       console.warn("after a timer");
@@ -178,6 +179,13 @@ class Tails(unittest.TestCase):
             # A line logged after a timer, in the same request, belongs to it.
             self.assertEqual([(l['level'], l['message']) for l in later['logs']],
                              [('log', ['hello from /later']), ('warn', ['after a timer'])])
+            # console.table draws with box-drawing characters (written as \u escapes in console.js).
+            self.assertEqual(self.hit('/table')[3], b'ok /table')
+            (table,) = ws.events(1)
+            drawn = '\n'.join(str(m) for l in table['logs'] for m in l['message'])
+            self.assertIn('\u250c', drawn)
+            self.assertIn('\u2502 a', drawn)
+            self.assertIn('\u2518', drawn)
             # wrangler's keep-alive: a ping with its payload, masked as a client sends it.
             ws.send(9, b'wrangler tail ping', masked=True)
             self.assertEqual(ws.recv_frame(), (10, b'wrangler tail ping'))

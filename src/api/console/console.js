@@ -756,9 +756,9 @@
 
   const renderTable = (header, rows) => {
     const widths = header.map((h, c) => Math.max(h.length, ...rows.map((r) => (r[c] || '').length)) + 2);
-    const line = (l, m, r) => l + widths.map((w) => '─'.repeat(w)).join(m) + r;
-    const row = (cells) => `│${cells.map((cell, c) => ` ${(cell || '').padEnd(widths[c] - 1)}`).join('│')}│`;
-    return [line('┌', '┬', '┐'), row(header), line('├', '┼', '┤'), ...rows.map(row), line('└', '┴', '┘')].join('\n');
+    const line = (l, m, r) => l + widths.map((w) => '\u2500'.repeat(w)).join(m) + r;
+    const row = (cells) => `\u2502${cells.map((cell, c) => ` ${(cell || '').padEnd(widths[c] - 1)}`).join('\u2502')}\u2502`;
+    return [line('\u250c', '\u252c', '\u2510'), row(header), line('\u251c', '\u253c', '\u2524'), ...rows.map(row), line('\u2514', '\u2534', '\u2518')].join('\n');
   };
 
   function table(data, properties) {

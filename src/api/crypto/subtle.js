@@ -201,7 +201,7 @@
   const usageRank = { __proto__: null };
   for (let i = 0; i < usageOrder.length; i++) usageRank[usageOrder[i]] = i;
 
-  // sequence<KeyUsage> → a duplicate-free list in enumeration order.
+  // sequence<KeyUsage> -> a duplicate-free list in enumeration order.
   function toUsages(v) {
     if (!isObject(v) || typeof v[Symbol.iterator] !== 'function') {
       throw new TypeError('keyUsages is not a sequence');
@@ -240,7 +240,7 @@
     }
   }
 
-  // JsonWebKey (a dictionary: members read in lexicographic order) → a null-prototype object.
+  // JsonWebKey (a dictionary: members read in lexicographic order) -> a null-prototype object.
   const jwkStrings = ['alg', 'crv', 'd', 'dp', 'dq', 'e', 'k', 'kty', 'n', 'p', 'q', 'qi', 'use', 'x', 'y'];
   const jwkMemberOrder = [
     'alg', 'crv', 'd', 'dp', 'dq', 'e', 'ext', 'k', 'key_ops', 'kty', 'n', 'oth', 'p', 'q', 'qi', 'use', 'x', 'y',
@@ -300,7 +300,7 @@
   const optionalJwkMember = (jwk, member) =>
     (jwk[member] === undefined ? undefined : fromBase64url(jwk[member], member));
 
-  // The bytes of a key unwrapped as 'jwk' → a JsonWebKey (DataError when it is not JSON for an object). The parsed
+  // The bytes of a key unwrapped as 'jwk' -> a JsonWebKey (DataError when it is not JSON for an object). The parsed
   // object loses its prototype first, so that reading an absent member cannot reach a worker's Object.prototype.
   function parseJwk(bytes) {
     const text = native.utf8Decode(bytes, true);
@@ -345,7 +345,7 @@
     AesDerivedKeyParams: [['length', USHORT, true]],
   };
 
-  // The supported algorithms: operation → algorithm name → its parameter dictionary.
+  // The supported algorithms: operation -> algorithm name -> its parameter dictionary.
   const cipherParams = { 'RSA-OAEP': 'RsaOaepParams', 'AES-CTR': 'AesCtrParams', 'AES-CBC': 'AesCbcParams',
     'AES-GCM': 'AesGcmParams' };
   const signParams = { 'RSASSA-PKCS1-v1_5': 'Algorithm', 'RSA-PSS': 'RsaPssParams', ECDSA: 'EcdsaParams',
@@ -387,7 +387,7 @@
     return out;
   };
 
-  // operation → ASCII-uppercased name → { name, members }
+  // operation -> ASCII-uppercased name -> { name, members }
   const registry = { __proto__: null };
   for (const op in supported) {
     registry[op] = { __proto__: null };
@@ -396,7 +396,7 @@
     }
   }
 
-  // AlgorithmIdentifier → a null-prototype object with the registered name and the converted members; TypeError
+  // AlgorithmIdentifier -> a null-prototype object with the registered name and the converted members; TypeError
   // for a malformed dictionary, NotSupportedError for an algorithm `op` does not support.
   function normalize(algorithm, op) {
     if (!isObject(algorithm)) return normalize({ name: `${algorithm}` }, op);
@@ -674,7 +674,7 @@
 
   // ---- Asymmetric keys: shared import and export
 
-  // Imports spki / pkcs8 / raw (EC, Ed25519) through the natives: → { isPrivate, material, modulusLength,
+  // Imports spki / pkcs8 / raw (EC, Ed25519) through the natives: -> { isPrivate, material, modulusLength,
   // exponent }. The material is the natives' own encoding of the key (crypto.cc); this file never looks inside.
   function importAsymmetric(kind, format, data, curve) {
     const result = run(() => native.cryptoImportKey(kind, format, data, curve));
@@ -700,7 +700,7 @@
     return jwk.d !== undefined ? allowed.private : allowed.public;
   }
 
-  // Exports spki / pkcs8 / raw (→ ArrayBuffer) or jwk (→ the members as ArrayBuffers, in cryptoImportJwk's order).
+  // Exports spki / pkcs8 / raw (-> ArrayBuffer) or jwk (-> the members as ArrayBuffers, in cryptoImportJwk's order).
   function exportAsymmetric(format, r) {
     if (format === 'spki' || format === 'raw') requireType(r, 'public');
     if (format === 'pkcs8') requireType(r, 'private');
@@ -1048,7 +1048,7 @@
     return impl.exportKey(format, r);
   }
 
-  // Normalizes for wrapKey/unwrapKey, falling back to encrypt/decrypt: → [alg, usesCipher].
+  // Normalizes for wrapKey/unwrapKey, falling back to encrypt/decrypt: -> [alg, usesCipher].
   function normalizeWrap(algorithm, op, fallback) {
     try {
       return { __proto__: null, alg: normalize(algorithm, op), cipher: false };

@@ -16,9 +16,9 @@
     return signal.reason !== undefined ? signal.reason : new internal.DOMException('The operation was aborted.', 'AbortError');
   }
 
-  const bodyReads = new Map();        // native body id → the pending read's { resolve, reject }
-  const nativeBodies = new WeakMap(); // stream → native body id, until JS reads it or it is handed on
-  const uploads = new Map();          // upload id → a byteReader over the stream being sent
+  const bodyReads = new Map();        // native body id -> the pending read's { resolve, reject }
+  const nativeBodies = new WeakMap(); // stream -> native body id, until JS reads it or it is handed on
+  const uploads = new Map();          // upload id -> a byteReader over the stream being sent
 
   internal.nativeBodyStream = (id) => {
     const stream = internal.newPullStream(

@@ -2784,8 +2784,8 @@
     return s.pub;
   }
 
-  // A chunk-by-chunk reader for the runtime: read() → Promise<Uint8Array|null> (null at the end; TypeError, and the
-  // stream cancelled, for a non-Uint8Array chunk); cancel(reason) → Promise; release() unlocks the stream.
+  // A chunk-by-chunk reader for the runtime: read() -> Promise<Uint8Array|null> (null at the end; TypeError, and the
+  // stream cancelled, for a non-Uint8Array chunk); cancel(reason) -> Promise; release() unlocks the stream.
   function byteReader(stream) {
     const s = rsOf(stream);
     if (s === undefined) throw new TypeError('Not a ReadableStream');

@@ -1204,7 +1204,7 @@
     }
   }
 
-  const shown = (s) => (s.length > 200 ? JSON.stringify(s.slice(0, 200)) + '…' : JSON.stringify(s));
+  const shown = (s) => (s.length > 200 ? JSON.stringify(s.slice(0, 200)) + '\u2026' : JSON.stringify(s));
 
   // Makes a class's prototype members enumerable (WebIDL operations and attributes are) and adds its toStringTag.
   function finishInterface(cls, tag) {
@@ -1722,7 +1722,7 @@
   internal.URLSearchParams = URLSearchParams;
   internal.URLRecord = URLRecord;
   if (internal.toUSVString === undefined) internal.toUSVString = toUSVString;
-  // (input string, base: undefined | null | string | URLRecord | URL) → URLRecord, or null on failure.
+  // (input string, base: undefined | null | string | URLRecord | URL) -> URLRecord, or null on failure.
   internal.parseURL = (input, base) => {
     let parsedBase = null;
     if (base !== undefined && base !== null) {
@@ -1740,7 +1740,7 @@
   }
   // The basic URL parser with a state override (URLPattern canonicalizes pattern pieces this way): parses `input`
   // into `record`, a URLRecord it modifies, starting in `state`: 'hostname', 'port', 'path start', 'opaque path',
-  // 'query' or 'fragment'. → record, or null on failure.
+  // 'query' or 'fragment'. -> record, or null on failure.
   const OVERRIDE_STATES = {
     __proto__: null, hostname: HOSTNAME, port: PORT, 'path start': PATH_START, 'opaque path': OPAQUE_PATH,
     query: QUERY, fragment: FRAGMENT,

@@ -74,7 +74,7 @@
     T_ASTERISK = 7, T_END = 8, T_INVALID_CHAR = 9;
   const STRICT = 0, LENIENT = 1;
 
-  // → a list of tokens { type, index, value }; `index` counts code points. A malformed construct throws a TypeError
+  // -> a list of tokens { type, index, value }; `index` counts code points. A malformed construct throws a TypeError
   // under the strict policy and becomes an invalid-char token under the lenient one.
   function tokenize(input, policy) {
     const cps = codePoints(input);
@@ -386,7 +386,7 @@
   const escapeRegexpString = (s) => escapeWith(s, REGEXP_SPECIAL);
   const escapePatternString = (s) => escapeWith(s, PATTERN_SPECIAL);
 
-  // → [regular expression source, group names in capture order].
+  // -> [regular expression source, group names in capture order].
   function generateRegexpAndNameList(parts, options) {
     let result = '^';
     const names = [];
@@ -666,7 +666,7 @@
   }
 
   // ---------------------------------------------------------------------------------------------------------
-  // The constructor string parser: "https://example.com/:id" → an init
+  // The constructor string parser: "https://example.com/:id" -> an init
 
   const S_INIT = 'init', S_PROTOCOL = 'protocol', S_AUTHORITY = 'authority', S_USERNAME = 'username',
     S_PASSWORD = 'password', S_HOSTNAME = 'hostname', S_PORT = 'port', S_PATHNAME = 'pathname', S_SEARCH = 'search',
@@ -897,7 +897,7 @@
   }
 
   // input: a string (constructor string) or an init; baseURL: a string or null; ignoreCase: a boolean.
-  // → a URL pattern: a null-prototype object with one component per COMPONENTS name.
+  // -> a URL pattern: a null-prototype object with one component per COMPONENTS name.
   function createURLPattern(input, baseURL, ignoreCase) {
     let init;
     if (typeof input === 'string') {
@@ -965,7 +965,7 @@
     };
   }
 
-  // → the URLPatternResult, or null. `inputs` is the list the result reports.
+  // -> the URLPatternResult, or null. `inputs` is the list the result reports.
   function match(pattern, input, baseURL, inputs, wantResult) {
     const values = matchInputValues(input, baseURL);
     if (values === null) return null;
@@ -1114,7 +1114,7 @@
       return false;
     }
 
-    // → -1, 0 or 1: how left's `component` orders against right's (more specific patterns sort later).
+    // -> -1, 0 or 1: how left's `component` orders against right's (more specific patterns sort later).
     static compareComponent(component, left, right) {
       if (arguments.length < 3) throw new TypeError('URLPattern.compareComponent: 3 arguments required');
       const name = toUSVString(component);

@@ -13,6 +13,8 @@ PACKAGES=(
   # the shared libraries libnode.so.108 links against
   libuv1 libc-ares2 libnghttp2-14 libicu72 libbrotli1
   curl wrk python3
+  # strips comments and indentation from the API's JS before it is embedded (src/api/CMakeLists.txt)
+  esbuild
   # WebAssembly examples and benchmarks (examples/wasm-*, bench/wasm): C, Rust, Go and WAT toolchains
   wasi-libc libclang-rt-14-dev-wasm32 clang lld rustc libstd-rust-dev-wasm32 golang-go wabt
 )

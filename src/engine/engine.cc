@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <atomic>
+#include <mutex>
+#include <unordered_map>
 
 namespace islet::engine {
 namespace {
@@ -54,15 +56,52 @@ class CountingAllocator final : public v8::ArrayBuffer::Allocator {
 constexpr uint32_t kHostSlot = 0;
 constexpr size_t kInternalDataIndex = 0;
 
-// Runs one API file (a script evaluating to `function (g, native, internal)`) in `context`.
+// An API file's source as a V8 external string: the bytes stay in islet's binary, and the snapshot refers to this
+// resource through the external reference table (externalReferences) instead of holding a copy, so no isolate
+// copies the API's sources (340 KB) into its heap. V8 compiles functions lazily from these bytes. Made once per
+// process per file, shared by every isolate, never freed.
+class EmbeddedSource final : public v8::String::ExternalOneByteStringResource {
+ public:
+  explicit EmbeddedSource(const EmbeddedScript& script) : data_(script.source), length_(script.length) {}
+  const char* data() const override { return data_; }
+  size_t length() const override { return length_; }
+
+ protected:
+  void Dispose() override {}  // V8 calls this when an isolate holding the string goes; the resource stays
+
+ private:
+  const char* data_;
+  size_t length_;
+};
+
+// The resource of an API file, or null when the file is not ASCII (V8's one-byte strings are Latin-1, and
+// api_js_test keeps every API file ASCII; such a file would be copied into each heap as before).
+const EmbeddedSource* embeddedSource(const EmbeddedScript& script) {
+  static std::mutex mutex;
+  static auto* sources = new std::unordered_map<const char*, const EmbeddedSource*>();
+  std::lock_guard lock(mutex);
+  auto [it, added] = sources->try_emplace(script.source, nullptr);
+  if (added) {
+    bool ascii = std::all_of(script.source, script.source + script.length,
+                             [](char c) { return static_cast<unsigned char>(c) < 0x80; });
+    if (ascii && script.length > 0) it->second = new EmbeddedSource(script);
+  }
+  return it->second;
+}
+
+// Runs one API file (a script evaluating to `function (g, native, internal)`) in `context`. `external`: its
+// source is an external string (files of api.scripts, whose resources are in the external reference table).
 Status runApiScript(v8::Isolate* isolate, v8::Local<v8::Context> context, const EmbeddedScript& script,
-                    v8::Local<v8::Object> native, v8::Local<v8::Object> internal) {
+                    bool external, v8::Local<v8::Object> native, v8::Local<v8::Object> internal) {
   v8::TryCatch tryCatch(isolate);
   v8::Local<v8::String> source;
-  if (!v8::String::NewFromUtf8(isolate, script.source, v8::NewStringType::kNormal, static_cast<int>(script.length))
-           .ToLocal(&source)) {
-    return Status::internal(fmt::format("{}: source too large", script.name));
-  }
+  const EmbeddedSource* resource = external ? embeddedSource(script) : nullptr;
+  bool made = resource != nullptr
+                  ? v8::String::NewExternalOneByte(isolate, const_cast<EmbeddedSource*>(resource)).ToLocal(&source)
+                  : v8::String::NewFromUtf8(isolate, script.source, v8::NewStringType::kNormal,
+                                            static_cast<int>(script.length))
+                        .ToLocal(&source);
+  if (!made) return Status::internal(fmt::format("{}: source too large", script.name));
   v8::ScriptOrigin origin(isolate, bind::str(isolate, fmt::format("islet:{}", script.name)));
   v8::Local<v8::Script> compiled;
   v8::Local<v8::Value> fn;
@@ -93,6 +132,10 @@ Host* Host::from(v8::Isolate* isolate) { return static_cast<Host*>(isolate->GetD
 std::vector<intptr_t> externalReferences(const ApiDefinition& api) {
   std::vector<intptr_t> refs;
   for (const auto& n : api.natives) refs.push_back(reinterpret_cast<intptr_t>(n.callback));
+  // The same files in the same order in the process that builds the snapshot and in every one that reads it.
+  for (const auto& script : api.scripts) {
+    if (const EmbeddedSource* source = embeddedSource(script)) refs.push_back(reinterpret_cast<intptr_t>(source));
+  }
   refs.push_back(0);
   return refs;
 }
@@ -157,7 +200,9 @@ Status runApi(v8::Isolate* isolate, v8::Local<v8::Context> context, const ApiDef
   }
   *internal = v8::Object::New(isolate);
   for (const auto& script : scripts) {
-    Status s = runApiScript(isolate, context, script, native, *internal);
+    bool external = std::any_of(api.scripts.begin(), api.scripts.end(),
+                                [&](const EmbeddedScript& s) { return s.source == script.source; });
+    Status s = runApiScript(isolate, context, script, external, native, *internal);
     if (!s.isOk()) return s;
   }
   return Status::ok();

@@ -124,6 +124,34 @@ TEST_F(EngineTest, AnIsolateMadeOnOneThreadRunsOnAnother) {
   EXPECT_EQ(eval("try { depth(1e7) } catch (e) { e.name }"), "RangeError");
 }
 
+// The API's files reach each isolate by reference (external strings in the snapshot), not as a copy in its heap —
+// unless a file is not ASCII, which is then copied, as V8 would otherwise do.
+TEST_F(EngineTest, ApiSourcesAreSharedNotCopiedIntoEachHeap) {
+  auto heapUsedWith = [&](const std::string& source) -> size_t {
+    const EmbeddedScript scripts[] = {{"big.js", source.data(), source.size()}};
+    ApiDefinition api{kNatives, scripts, {}};
+    auto blob = Engine::buildSnapshot(api);
+    EXPECT_TRUE(blob.isOk()) << blob.status().message();
+    if (!blob.isOk()) return 0;
+    Engine engine(api, blob.value());
+    auto iso = engine.newIsolate(&host_, options_);
+    EXPECT_TRUE(iso.isOk()) << iso.status().message();
+    if (!iso.isOk()) return 0;
+    v8::HeapStatistics stats;
+    iso.value()->v8()->GetHeapStatistics(&stats);
+    return stats.used_heap_size();
+  };
+  // A function the snapshot keeps holds its script, and so the source, alive.
+  std::string script = "// " + std::string(300'000, 'x') + "\n(function (g) { g.kept = function () { return 1; }; })";
+  // Sources outlive the engines: V8 reads an external string's bytes where they are.
+  static const std::string ascii = script;
+  static const std::string latin1 = "// caf\xc3\xa9\n" + script;
+  size_t shared = heapUsedWith(ascii);
+  size_t copied = heapUsedWith(latin1);
+  ASSERT_GT(shared, 0u);
+  EXPECT_GT(copied, shared + 250'000) << "shared " << shared << " copied " << copied;
+}
+
 TEST_F(EngineTest, NativeErrorsBecomeJsExceptions) {
   EXPECT_EQ(eval("try { typeError() } catch (e) { e instanceof TypeError && e.message }"), "bad argument");
   EXPECT_EQ(eval("try { stdException() } catch (e) { e.constructor.name + ': ' + e.message }"),

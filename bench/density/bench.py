@@ -210,6 +210,43 @@ def metering_overhead(args, results):
     results['metering_overhead_pct'] = (results['cpu_us_per_req_metering_on'] / results['cpu_us_per_req_metering_off'] - 1) * 100
 
 
+def preempted(args, results):
+    # Billing under preemption: islet's threads and a CPU burner share one core, a hello world runs with a 2 ms CPU
+    # limit, and the client runs on the other core. A request is charged its CPU, not the time it waited for the
+    # core: any 503 (a hello world killed at its CPU limit) is an over-charge. Also reported: what the usage API
+    # bills per request against the process's whole CPU per request.
+    import re
+    serve = Serve(extra=('--threads', '1', '--cpu-limit-ms', '2', *args.serve_flag))
+    burner = None
+    try:
+        acc = serve.create_account('pre')
+        serve.deploy_js(acc, 'hello', 'export default { fetch() { return new Response("Hello World\\n") } }')
+        pid = serve.proc.pid
+        for tid in os.listdir('/proc/%d/task' % pid):
+            subprocess.run(['taskset', '-p', '-c', '0', tid], capture_output=True, check=True)
+        burner = subprocess.Popen(['taskset', '-c', '0', sys.executable, '-c', 'while True: pass'])
+        time.sleep(0.5)
+        c0 = cpu_seconds(pid)
+        out = subprocess.run(['taskset', '-c', '1', 'wrk', '-t1', '-c4', '-d%ds' % args.seconds,
+                              'http://127.0.0.1:%d/' % serve.public_port, '-H', 'Host: hello.pre.islet.localhost'],
+                             capture_output=True, text=True, check=True).stdout
+        c1 = cpu_seconds(pid)
+        requests = int(re.search(r'(\d+) requests in', out).group(1))
+        m = re.search(r'Non-2xx or 3xx responses: (\d+)', out)
+        time.sleep(2.5)  # the usage flush
+        status, r = serve.api('GET', '/accounts/%s/workers/usage' % acc['id'], token=acc['token'])
+        s = r['result']['scripts'][0]
+        results['preempted_requests'] = requests
+        results['preempted_killed'] = int(m.group(1)) if m else 0
+        results['preempted_billed_us_per_req'] = s['cpu_ms'] * 1000 / max(1, s['requests'])
+        results['preempted_process_cpu_us_per_req'] = (c1 - c0) * 1e6 / requests
+    finally:
+        if burner:
+            burner.kill()
+        serve.stop()
+        shutil.rmtree(serve.data_dir)
+
+
 def workerd_density(args, results):
     workerd = os.path.join(TOOLS, 'workerd')
     if not os.path.exists(workerd):
@@ -272,7 +309,7 @@ def main():
     ap.add_argument('--scripts', type=int, default=1000)
     ap.add_argument('--more', type=int, default=5000)
     ap.add_argument('--seconds', type=int, default=10)
-    ap.add_argument('--only', default='density,noisy,hot,metering,workerd')
+    ap.add_argument('--only', default='density,noisy,hot,metering,preempted,workerd')
     ap.add_argument('--serve-flag', action='append', default=[],
                     help='passed to islet serve in the density and noisy parts, e.g. --serve-flag=--placement=off')
     args = ap.parse_args()
@@ -289,6 +326,8 @@ def main():
         hot_tenant(args, results)
     if 'metering' in parts:
         metering_overhead(args, results)
+    if 'preempted' in parts:
+        preempted(args, results)
     if 'workerd' in parts:
         try:
             workerd_density(args, results)

@@ -70,7 +70,13 @@ Watchdog::Entry::Entry(v8::Isolate* isolate, int64_t cpuLimitMicros) {
   s.limitMicros = cpuLimitMicros;
   s.entries.fetch_add(1, std::memory_order_relaxed);
   s.terminated.store(false, std::memory_order_relaxed);
-  s.isolate.store(isolate, std::memory_order_release);
+  // Sequentially consistent with the watchdog's going to sleep (run()): either it sees this entry, or this sees it
+  // asleep and wakes it.
+  s.isolate.store(isolate, std::memory_order_seq_cst);
+  if (w.sleeping_.load(std::memory_order_seq_cst)) {
+    w.sleeping_.store(false, std::memory_order_seq_cst);
+    w.sleeping_.notify_one();
+  }
 }
 
 Watchdog::Entry::~Entry() {
@@ -104,9 +110,11 @@ int64_t Watchdog::Entry::cpuMicros() const {
 }
 
 void Watchdog::run() {
+  int idleTicks = 0;
   for (;;) {
     std::this_thread::sleep_for(std::chrono::microseconds(kPeriodMicros));
     size_t n = used_.load(std::memory_order_acquire);
+    bool active = false;
     for (size_t i = 0; i < n; i++) {
       Slot& s = slots_[i];
       if (s.isolate.load(std::memory_order_relaxed) == nullptr) {
@@ -114,11 +122,13 @@ void Watchdog::run() {
         uint64_t entries = s.entries.load(std::memory_order_relaxed);
         if (entries != s.sampledEntries) {
           s.sampledEntries = entries;
+          active = true;
           int64_t cpu = clockMicros(s.clock);
           addSample(s, cpu, monotonicMicros());
         }
         continue;
       }
+      active = true;
       // Under the slot's lock the entry cannot end (nor its isolate be disposed) while we look at it.
       std::lock_guard lock(s.mutex);
       v8::Isolate* isolate = s.isolate.load(std::memory_order_acquire);
@@ -137,6 +147,19 @@ void Watchdog::run() {
       s.terminated.store(true, std::memory_order_release);
       isolate->TerminateExecution();
     }
+    idleTicks = active ? 0 : idleTicks + 1;
+    if (idleTicks < kIdleTicksBeforeSleep) continue;
+    idleTicks = 0;
+    sleeping_.store(true, std::memory_order_seq_cst);
+    bool running = false;
+    for (size_t i = 0; i < used_.load(std::memory_order_acquire); i++) {
+      if (slots_[i].isolate.load(std::memory_order_seq_cst) != nullptr) running = true;
+    }
+    if (running) {
+      sleeping_.store(false, std::memory_order_seq_cst);
+      continue;
+    }
+    sleeping_.wait(true, std::memory_order_seq_cst);
   }
 }
 

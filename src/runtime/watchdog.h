@@ -10,7 +10,8 @@
 // over-charge, so the charge is bounded by the thread's CPU clock instead: the watchdog samples each thread's CPU
 // clock between entries (only threads that ran an entry since the last sample), and the thread's CPU use since the
 // last sample taken before the entry began bounds the entry's. One system call is then paid, by the rare long
-// entry only. An event-loop thread brackets each entry into JS with a Watchdog::Entry on its stack.
+// entry only. An event-loop thread brackets each entry into JS with a Watchdog::Entry on its stack. A watchdog
+// that has seen nothing run for a while sleeps, and the next Entry wakes it (one system call per idle spell).
 #pragma once
 
 #include <pthread.h>
@@ -45,6 +46,8 @@ class Watchdog {
   static int64_t chargeBefore(int64_t startMono, int64_t nowMono, int64_t cpuNow, const Sample (&samples)[2]);
 
   static Watchdog& instance();
+  // Whether the watchdog sleeps, waiting for the next Entry (for tests).
+  bool asleep() const { return sleeping_.load(); }
 
   // Registers the calling thread's entry into `isolate` with a CPU budget; the destructor unregisters it.
   class Entry {
@@ -84,8 +87,13 @@ class Watchdog {
   size_t slotForThisThread();
   static void addSample(Slot& s, int64_t cpu, int64_t mono);
 
+  // After this many ticks with no entry running or begun, the watchdog sleeps until an Entry wakes it: an idle
+  // process costs no wake-ups (2,000 a second otherwise).
+  static constexpr int kIdleTicksBeforeSleep = 20;
+
   Slot slots_[kMaxThreads];
   std::atomic<size_t> used_{0};
+  std::atomic<bool> sleeping_{false};
   std::thread thread_;
 };
 

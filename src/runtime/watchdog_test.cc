@@ -78,5 +78,24 @@ TEST_F(WatchdogEntryTest, BusyTimeInsideAnEntryIsCharged) {
   EXPECT_GE(entry.cpuMicros(), 20'000);
 }
 
+TEST_F(WatchdogEntryTest, AfterAnIdleSpellItSleepsAndTheNextEntryIsStillStopped) {
+  { Watchdog::Entry warm(isolate_, int64_t{1} << 40); }
+  std::this_thread::sleep_for(std::chrono::milliseconds(60));
+  EXPECT_TRUE(Watchdog::instance().asleep());
+  v8::Locker locker(isolate_);
+  v8::Isolate::Scope isolateScope(isolate_);
+  v8::HandleScope handles(isolate_);
+  v8::Local<v8::Context> context = v8::Context::New(isolate_);
+  v8::Context::Scope contextScope(context);
+  v8::Local<v8::Script> script;
+  ASSERT_TRUE(v8::Script::Compile(context, v8::String::NewFromUtf8Literal(isolate_, "for (;;) {}")).ToLocal(&script));
+  Watchdog::Entry entry(isolate_, 5'000);
+  EXPECT_FALSE(Watchdog::instance().asleep());
+  EXPECT_TRUE(script->Run(context).IsEmpty());
+  EXPECT_TRUE(entry.terminated());
+  EXPECT_GE(entry.cpuMicros(), 5'000);
+  isolate_->CancelTerminateExecution();
+}
+
 }  // namespace
 }  // namespace islet::runtime

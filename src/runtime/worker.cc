@@ -116,6 +116,7 @@ class Worker::Entry {
         watchdog_(isolate_, w.options_.limits.cpuMicrosPerRequest) {
     engine::Clock::advance();
     worker_.inEntry_ = true;
+    worker_.entries_++;
     worker_.currentRequest_ = requestId;
   }
   ~Entry() {

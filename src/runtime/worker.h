@@ -116,7 +116,15 @@ class Worker final : public engine::Host {
     return pending_.empty() && timers_.empty() && subrequests_.empty() && streamWrites_ == 0 && sockets_.empty() &&
            bodyReads_ == 0;
   }
-  size_t memoryUsage() const { return isolate_->memoryUsage(); }
+  // The isolate's memory (engine::Isolate::memoryUsage), measured again only after JS ran here since the last
+  // measure: an idle worker's heap does not grow, and measuring costs microseconds per worker, each second.
+  size_t memoryUsage() const {
+    if (measuredAtEntry_ != entries_) {
+      measuredBytes_ = isolate_->memoryUsage();
+      measuredAtEntry_ = entries_;
+    }
+    return measuredBytes_;
+  }
   // What the load made of Options::codeCache: JS modules compiled, those compiled from the cache, and those whose
   // cache was refused (compiled from source).
   const engine::CodeCacheUse& codeCacheUse() const { return codeCache_; }
@@ -268,6 +276,9 @@ class Worker final : public engine::Host {
   std::vector<Rejection> unhandledRejections_;
   std::vector<Finished> finished_;
   bool inEntry_ = false;
+  uint64_t entries_ = 0;                     // entries into JS so far
+  mutable uint64_t measuredAtEntry_ = ~uint64_t{0};
+  mutable size_t measuredBytes_ = 0;
   int streamWrites_ = 0;  // response-body chunks on their way to a socket
   // The JS callbacks of those writes, held here so they are released before the isolate is.
   std::unordered_map<uint64_t, v8::Global<v8::Function>> streamCallbacks_;

@@ -118,6 +118,7 @@ class PlatformServer {
   // The process's mappings: counted once a second (on the API thread, by the flush timer), and raised by an estimate at
   // each load in between, so a burst of loads cannot run past the cap unseen.
   std::atomic<size_t> mappings_{0};
+  uint64_t flushes_ = 0;  // the API thread's flush timer's count
   size_t mappingLimit_ = 0;
   bool atMappingCapacity() const { return mappings_.load() >= mappingLimit_ / 10 * 9; }
 

@@ -83,6 +83,8 @@ def wrk(port, seconds, lua=None, host=None, connections=32):
 
 def deploy_many(serve, acc, first, last):
     for i in range(first, last):
+        if i and i % 5000 == 0:
+            print('deployed %d' % i, flush=True)
         status, r = serve.upload(acc, 's%d' % i, [('index.js', 'application/javascript+module', script_source(i).encode())],
                                  {'main_module': 'index.js'})
         assert status == 200, r
@@ -106,6 +108,10 @@ def islet_density(args, results):
         time.sleep(1)
         rss1 = rss_mb(pid)
         results['rss_per_worker_mb_at_%d' % args.scripts] = (rss1 - rss0) / args.scripts
+        # What the process costs while all of them sit idle.
+        c0 = cpu_seconds(pid)
+        time.sleep(5)
+        results['idle_cpu_ms_per_s_at_%d' % args.scripts] = (cpu_seconds(pid) - c0) * 1000 / 5
         # Round robin across every tenant versus one tenant.
         lua = os.path.join(tempfile.mkdtemp(), 'rr.lua')
         with open(lua, 'w') as f:
@@ -247,6 +253,41 @@ def preempted(args, results):
         shutil.rmtree(serve.data_dir)
 
 
+def deployed(args, results):
+    # The density row of the issue: --deployed scripts deployed to one process (one account: there is no per-account
+    # cap), nothing loaded until asked; a restart with all of them deployed; then the first request to --warm of them
+    # under a 4 GB budget (--memory-budget 4096): how many stay loaded, and the process's RSS.
+    import re
+    flags = ('--threads', '2', '--memory-budget', '4096', '--idle-timeout', '3600', *args.serve_flag)
+    serve = Serve(extra=flags)
+    data_dir = serve.data_dir
+    try:
+        acc = serve.create_account('many')
+        rss0 = rss_mb(serve.proc.pid)
+        t0 = time.time()
+        deploy_many(serve, acc, 0, args.deployed)
+        results['deployed'] = args.deployed
+        results['deployed_ms_per_script'] = (time.time() - t0) * 1000 / args.deployed
+        time.sleep(2)
+        results['deployed_rss_growth_mb'] = rss_mb(serve.proc.pid) - rss0
+        serve.stop()
+        t0 = time.time()
+        serve = Serve(data_dir=data_dir, extra=flags)
+        timed_get(serve.public_port, 's0.many.islet.localhost')
+        results['deployed_restart_to_first_answer_s'] = time.time() - t0
+        cold = [timed_get(serve.public_port, 's%d.many.islet.localhost' % i)
+                for i in range(0, args.deployed, max(1, args.deployed // args.warm))][:args.warm]
+        results['warm_requested'] = len(cold)
+        results['warm_cold_p50_ms'] = pct(cold, 50)
+        results['warm_cold_p99_ms'] = pct(cold, 99)
+        time.sleep(2)
+        results['warm_loaded_after'] = workers_loaded(serve)
+        results['warm_rss_mb'] = rss_mb(serve.proc.pid)
+    finally:
+        serve.stop()
+        shutil.rmtree(data_dir)
+
+
 def workerd_density(args, results):
     workerd = os.path.join(TOOLS, 'workerd')
     if not os.path.exists(workerd):
@@ -309,6 +350,8 @@ def main():
     ap.add_argument('--scripts', type=int, default=1000)
     ap.add_argument('--more', type=int, default=5000)
     ap.add_argument('--seconds', type=int, default=10)
+    ap.add_argument('--deployed', type=int, default=50000, help='scripts deployed in the deployed part')
+    ap.add_argument('--warm', type=int, default=5000, help='of those, how many get a first request')
     ap.add_argument('--only', default='density,noisy,hot,metering,preempted,workerd')
     ap.add_argument('--serve-flag', action='append', default=[],
                     help='passed to islet serve in the density and noisy parts, e.g. --serve-flag=--placement=off')
@@ -328,6 +371,8 @@ def main():
         metering_overhead(args, results)
     if 'preempted' in parts:
         preempted(args, results)
+    if 'deployed' in parts:
+        deployed(args, results)
     if 'workerd' in parts:
         try:
             workerd_density(args, results)

@@ -9,6 +9,7 @@
 
 #include <v8-platform.h>
 
+#include <cstdint>
 #include <memory>
 
 namespace islet::engine {
@@ -35,6 +36,10 @@ struct PlatformOptions {
 // Sets V8's flags (no SharedArrayBuffer, no shared Wasm memory, the Wasm memory cap), creates the platform,
 // initialises V8.
 void initialize(const PlatformOptions& options = {});
+
+// How many times V8 asked islet's replacement of its /proc/self/maps scan (platform.cc) where a new isolate's code
+// range could go. For tests.
+uint64_t freeRangeQueriesAnswered();
 
 // The default platform inside islet's wrapper; v8::platform::PumpMessageLoop must be given this one.
 v8::Platform* innerPlatform();

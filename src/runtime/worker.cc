@@ -186,6 +186,11 @@ Worker::~Worker() {
     dispatchScheduled_.Reset();
     streamCallbacks_.clear();
   }
+  if (isolate_ && options_.disposeIsolate) {
+    isolate_->setHost(nullptr);
+    isolate_->detachFromThread();
+    options_.disposeIsolate(std::move(isolate_));
+  }
   isolate_.reset();
 }
 

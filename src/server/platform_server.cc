@@ -202,6 +202,7 @@ Status PlatformServer::start(const std::string& adminTokenFile, bool* createdAdm
   Status listening = frontDoor_->listen(asio::ip::tcp::endpoint(publicAddress, options_.publicPort));
   if (!listening.isOk()) return listening;
   publicEndpoint_ = frontDoor_->localEndpoint();
+  disposer_ = std::make_unique<runtime::IsolateDisposer>();
   for (auto& t : threads_) {
     Thread* raw = t.get();
     raw->evictionTimer = std::make_unique<asio::steady_timer>(raw->io);
@@ -398,6 +399,7 @@ void PlatformServer::stop() {
     if (t->thread.joinable()) t->thread.join();
   }
   threads_.clear();
+  disposer_.reset();  // after the loops: their workers' isolates are queued there; this disposes them and joins
   flushTimer_.reset();
   cronTimer_.reset();
   apiThread_.reset();
@@ -603,6 +605,10 @@ Result<runtime::Worker*> PlatformServer::workerFor(Thread& t, const Target& targ
   options.tails = &tails_;
   options.http = t.http.get();
   options.pool = t.pool.get();
+  // Eviction destroys idle workers by the hundred under memory pressure: their isolates are disposed off the loop.
+  options.disposeIsolate = [disposer = disposer_.get()](std::unique_ptr<engine::Isolate> isolate) {
+    disposer->dispose(std::move(isolate));
+  };
   std::string accountId = target.accountId;
   options.serviceFetch = [this, &t, accountId](const std::string& service, net::Request request,
                                                std::function<void(net::Response)> respond) {

@@ -29,6 +29,7 @@
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "runtime/code_caches.h"
+#include "runtime/isolate_disposer.h"
 #include "runtime/worker.h"
 #include "server/placement.h"
 #include "store/store.h"
@@ -129,6 +130,7 @@ class PlatformServer {
 
   std::vector<std::unique_ptr<Thread>> threads_;
   std::unique_ptr<Thread> apiThread_;
+  std::unique_ptr<runtime::IsolateDisposer> disposer_;  // disposes evicted workers' isolates off the loops
   std::unique_ptr<Thread> frontThread_;           // accepts the public port's connections (net/front_door.h)
   std::unique_ptr<net::FrontDoor> frontDoor_;
   boost::asio::ip::tcp::endpoint publicEndpoint_;

@@ -1,11 +1,6 @@
 #include "runtime/isolate_disposer.h"
 
-#include <pthread.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
-#include "base/log.h"
+#include "base/thread.h"
 
 namespace islet::runtime {
 namespace {
@@ -41,10 +36,7 @@ size_t IsolateDisposer::pending() {
 }
 
 void IsolateDisposer::run() {
-  pthread_setname_np(pthread_self(), "islet-dispose");
-  if (setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kDisposerNice) != 0) {
-    log::debug("isolate disposer: cannot lower its thread's priority");
-  }
+  base::nameThisThread("islet-dispose", kDisposerNice);
   std::unique_lock lock(mutex_);
   for (;;) {
     wake_.wait(lock, [this] { return stopping_ || !queue_.empty(); });

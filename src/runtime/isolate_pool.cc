@@ -1,16 +1,12 @@
 #include "runtime/isolate_pool.h"
 
-#include <pthread.h>
-#include <sys/resource.h>
-#include <sys/syscall.h>
-#include <unistd.h>
-
 #include <boost/asio/post.hpp>
 
 #include <algorithm>
 #include <chrono>
 
 #include "base/log.h"
+#include "base/thread.h"
 
 namespace islet::runtime {
 namespace {
@@ -66,11 +62,7 @@ size_t IsolatePool::ready() {
 }
 
 void IsolatePool::makeLoop() {
-  pthread_setname_np(pthread_self(), "islet-pool");
-  // On Linux a nice value set for the calling thread's id applies to that thread only.
-  if (setpriority(PRIO_PROCESS, static_cast<id_t>(syscall(SYS_gettid)), kMakerNice) != 0) {
-    log::debug("isolate pool: cannot lower the maker thread's priority");
-  }
+  base::nameThisThread("islet-pool", kMakerNice);
   std::unique_lock lock(mutex_);
   while (true) {
     wake_.wait(lock, [this] { return stopping_ || (allowed_ > 0 && ready_.size() < size_); });

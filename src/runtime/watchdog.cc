@@ -4,6 +4,8 @@
 #include <cassert>
 #include <chrono>
 
+#include "base/thread.h"
+
 namespace islet::runtime {
 namespace {
 int64_t clockMicros(clockid_t clock) {
@@ -23,7 +25,7 @@ Watchdog& Watchdog::instance() {
 }
 
 Watchdog::Watchdog() : thread_([this] {
-  pthread_setname_np(pthread_self(), "islet-watchdog");
+  base::nameThisThread("islet-watchdog");
   run();
 }) {
   thread_.detach();

@@ -4,7 +4,6 @@
 #include <fmt/format.h>
 
 #include <fcntl.h>
-#include <pthread.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -18,6 +17,7 @@
 #include <boost/asio/post.hpp>
 
 #include "base/log.h"
+#include "base/thread.h"
 #include "runtime/account_limits.h"
 #include "runtime/cron.h"
 #include "server/tail_socket.h"
@@ -218,7 +218,7 @@ Status PlatformServer::start(const std::string& adminTokenFile, bool* createdAdm
     scheduleEviction(*raw);
     if (placement_.enabled()) asio::post(raw->io, [this, raw] { sampleBusy(*raw); });
     raw->thread = std::thread([raw] {
-      pthread_setname_np(pthread_self(), fmt::format("islet-loop-{}", raw->index).c_str());
+      base::nameThisThread(fmt::format("islet-loop-{}", raw->index).c_str());
       auto guard = asio::make_work_guard(raw->io);
       raw->io.run();
       raw->evictionTimer.reset();
@@ -232,7 +232,7 @@ Status PlatformServer::start(const std::string& adminTokenFile, bool* createdAdm
 
   Thread* front = frontThread_.get();
   front->thread = std::thread([front] {
-    pthread_setname_np(pthread_self(), "islet-front");
+    base::nameThisThread("islet-front");
     auto guard = asio::make_work_guard(front->io);
     front->io.run();
   });
@@ -259,7 +259,7 @@ Status PlatformServer::start(const std::string& adminTokenFile, bool* createdAdm
   cronTimer_ = std::make_unique<asio::steady_timer>(api->io);
   scheduleCron();
   api->thread = std::thread([api] {
-    pthread_setname_np(pthread_self(), "islet-api");
+    base::nameThisThread("islet-api");
     auto guard = asio::make_work_guard(api->io);
     api->io.run();
   });

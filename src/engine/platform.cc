@@ -16,7 +16,7 @@
 // V8 10.2 places each new isolate's code range (a 128 MB reservation) near its embedded builtins by asking
 // v8::base::OS::GetFreeMemoryRangesWithin for the free gaps there, which parses all of /proc/self/maps (~17 lines per
 // loaded isolate) unless it can reuse the address of a range a disposed isolate freed. After a restart, and while
-// eviction and loads churn, it cannot: measured, 50-75 ms per new isolate with ~1,700 loaded, on the event loop
+// eviction and loads churn, it cannot: measured, ~50 ms per new isolate with ~1,700 loaded, on the event loop
 // when the pool is empty (docs/benchmarks.md). islet defines that function: libnode calls it through its PLT, so
 // the executable's definition is the one bound. It answers "no ranges known", V8's own fallback for systems that
 // cannot tell: V8 then hints the lowest address of that region to mmap, and the kernel places the range there or,

@@ -47,18 +47,8 @@ def timed_get(port, host, allowed=(200,)):
 
 
 def workers_loaded(serve):
-    # islet's own count (/metrics on the API listener): at the mapping cap, idle workers are evicted as others load.
-    import re
-    s = socket.create_connection(('127.0.0.1', serve.api_port))
-    s.sendall(b'GET /metrics HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n')
-    data = b''
-    while True:
-        chunk = s.recv(65536)
-        if not chunk:
-            break
-        data += chunk
-    s.close()
-    return int(float(re.search(rb'^islet_workers_loaded (\S+)$', data, re.M).group(1)))
+    # islet's own count: at the mapping cap, idle workers are evicted as others load.
+    return int(serve.metric('islet_workers_loaded'))
 
 
 def pct(values, p):

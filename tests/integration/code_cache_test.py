@@ -4,12 +4,10 @@ made again."""
 import os
 import re
 import shutil
-import socket
 import sqlite3
 import time
 import unittest
 
-from islet_process import build_request, read_response
 from serve_process import Serve
 
 SOURCE = ('import { greet } from "./greet.js";\n'
@@ -20,10 +18,7 @@ HOST = 'app.cc.islet.localhost'
 
 
 def metrics(serve):
-    s = socket.create_connection(('127.0.0.1', serve.api_port))
-    s.sendall(build_request('GET', '/metrics'))
-    text = read_response(s)[3].decode()
-    s.close()
+    text = serve.metrics()
     return {
         'accepted': int(re.search(r'^islet_code_cache_modules_total\{result="accepted"\} (\d+)$', text, re.M).group(1)),
         'rejected': int(re.search(r'^islet_code_cache_modules_total\{result="rejected"\} (\d+)$', text, re.M).group(1)),
@@ -141,11 +136,7 @@ class CodeCache(unittest.TestCase):
         self.assertEqual(metrics(self.serve)['accepted'], 2)
 
     def _evicted(self):
-        s = socket.create_connection(('127.0.0.1', self.serve.api_port))
-        s.sendall(build_request('GET', '/metrics'))
-        text = read_response(s)[3].decode()
-        s.close()
-        return re.search(r'^islet_workers_loaded 0$', text, re.M) is not None
+        return self.serve.metric('islet_workers_loaded') == 0
 
 
 if __name__ == '__main__':

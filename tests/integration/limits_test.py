@@ -149,36 +149,18 @@ class Metering(unittest.TestCase):
             serve.deploy_js(acc, 'm', 'export default { fetch() { return new Response("m") } }')
             for _ in range(5):
                 serve.get('m.metrics.islet.localhost')
-            import socket
-            from islet_process import build_request, read_response
             deadline = time.time() + 5
             while True:  # an invocation is recorded right after its response is sent
-                s = socket.create_connection(('127.0.0.1', serve.api_port))
-                s.sendall(build_request('GET', '/metrics'))
-                status, _, headers, body = read_response(s)
-                s.close()
-                text = body.decode()
+                text = serve.metrics()  # asserts a 200
                 if 'outcome="ok"} 5' in text or time.time() > deadline:
                     break
                 time.sleep(0.05)
-            self.assertEqual(status, 200)
             self.assertIn('islet_requests_total{outcome="ok"} 5', text)
             self.assertIn('islet_workers_loaded', text)
             self.assertIn('islet_cpu_seconds_total', text)
         finally:
             serve.stop()
             shutil.rmtree(serve.data_dir)
-
-
-def metric(serve, name):
-    import re
-    import socket
-    from islet_process import build_request, read_response
-    s = socket.create_connection(('127.0.0.1', serve.api_port))
-    s.sendall(build_request('GET', '/metrics'))
-    text = read_response(s)[3].decode()
-    s.close()
-    return float(re.search(r'^%s (\S+)$' % re.escape(name), text, re.M).group(1))
 
 
 class Eviction(unittest.TestCase):
@@ -195,8 +177,8 @@ class Eviction(unittest.TestCase):
             serve.deploy_js(acc, 'a', 'let n = 0; export default { fetch() { return new Response(String(++n)) } }')
             self.assertEqual(serve.get('a.idle.islet.localhost')[3], b'1')
             self.assertEqual(serve.get('a.idle.islet.localhost')[3], b'2')
-            self.assertEqual(metric(serve, 'islet_workers_loaded'), 1)
-            self.assertTrue(self.wait_for(lambda: metric(serve, 'islet_workers_loaded') == 0))
+            self.assertEqual(serve.metric('islet_workers_loaded'), 1)
+            self.assertTrue(self.wait_for(lambda: serve.metric('islet_workers_loaded') == 0))
             # Evicted: the next request cold-starts a fresh isolate (its module state starts again).
             self.assertEqual(serve.get('a.idle.islet.localhost')[3], b'1')
         finally:
@@ -213,8 +195,8 @@ class Eviction(unittest.TestCase):
             for i in range(n):
                 self.assertEqual(serve.get('s%d.budget.islet.localhost' % i)[3], str(i).encode())
             # Each isolate holds more than 0.6 MB, so a 12 MB budget cannot keep all twenty; it keeps some.
-            self.assertTrue(self.wait_for(lambda: metric(serve, 'islet_workers_loaded') < n))
-            self.assertGreater(metric(serve, 'islet_workers_loaded'), 0)
+            self.assertTrue(self.wait_for(lambda: serve.metric('islet_workers_loaded') < n))
+            self.assertGreater(serve.metric('islet_workers_loaded'), 0)
             for i in range(n):  # every script still answers: evicted ones cold-start again
                 self.assertEqual(serve.get('s%d.budget.islet.localhost' % i)[3], str(i).encode())
         finally:

@@ -170,12 +170,7 @@ class FrontDoor(unittest.TestCase):
 
 
 def loop_metrics(serve):
-    s = socket.create_connection(('127.0.0.1', serve.api_port), timeout=10)
-    try:
-        s.sendall(build_request('GET', '/metrics', {'Host': 'api'}))
-        text = read_response(s)[3].decode()
-    finally:
-        s.close()
+    text = serve.metrics()
     connections = {int(l): int(n) for l, n in re.findall(r'^islet_loop_connections\{loop="(\d+)"\} (\d+)$', text, re.M)}
     loaded = int(float(re.search(r'^islet_workers_loaded (\S+)$', text, re.M).group(1)))
     return connections, loaded

@@ -73,6 +73,21 @@ class Serve:
         finally:
             s.close()
 
+    def metrics(self):
+        """The Prometheus text of GET /metrics on the API listener; asserts it answered 200."""
+        s = socket.create_connection(('127.0.0.1', self.api_port), timeout=10)
+        try:
+            s.sendall(build_request('GET', '/metrics'))
+            status, _, _, body = read_response(s)
+        finally:
+            s.close()
+        assert status == 200, status
+        return body.decode()
+
+    def metric(self, name):
+        """One unlabelled value of /metrics, e.g. metric('islet_workers_loaded')."""
+        return float(re.search(r'^%s (\S+)$' % re.escape(name), self.metrics(), re.M).group(1))
+
     # -- conveniences --
     def create_account(self, name):
         status, r = self.api('POST', '/accounts', body={'name': name})

@@ -243,6 +243,42 @@ def preempted(args, results):
         shutil.rmtree(serve.data_dir)
 
 
+def cold_storm(args, results):
+    # A warm tenant on the same event loop as a storm of cold starts (--threads 1): wrk keeps 8 connections on the
+    # warm hello world while a client sends the first request to each of --scripts never-loaded scripts, one after
+    # another. What the warm tenant's p99 rises by is what the cold starts stall it for; the cold starts' own
+    # latency is measured too.
+    serve = Serve(extra=('--threads', '1', '--memory-budget', '16000', '--idle-timeout', '3600', *args.serve_flag))
+    try:
+        acc = serve.create_account('storm')
+        serve.deploy_js(acc, 'warm', 'export default { fetch() { return new Response("Hello World\\n") } }')
+        deploy_many(serve, acc, 0, args.scripts)
+        host = 'warm.storm.islet.localhost'
+        wrk(serve.public_port, 2, host=host, connections=8)  # warm-up
+        alone = wrk(serve.public_port, args.seconds, host=host, connections=8)
+        proc = subprocess.Popen(['wrk', '-t1', '-c8', '-d%ds' % args.seconds, '--latency', '-H', 'Host: ' + host,
+                                 'http://127.0.0.1:%d/' % serve.public_port], stdout=subprocess.PIPE, text=True)
+        time.sleep(0.5)
+        cold = []
+        deadline = time.time() + args.seconds - 1
+        for i in range(args.scripts):
+            if time.time() > deadline:
+                break
+            cold.append(timed_get(serve.public_port, 's%d.storm.islet.localhost' % i))
+        out = proc.communicate()[0]
+        import re
+        m = re.search(r'^\s+99%\s+([\d.]+)(us|ms|s)\s*$', out, re.M)
+        during_p99 = float(m.group(1)) * {'us': 0.001, 'ms': 1, 's': 1000}[m.group(2)]
+        results['storm_warm_p99_alone_ms'] = alone['p99']
+        results['storm_warm_p99_during_ms'] = during_p99
+        results['storm_cold_starts'] = len(cold)
+        results['storm_cold_p50_ms'] = pct(cold, 50)
+        results['storm_cold_p99_ms'] = pct(cold, 99)
+    finally:
+        serve.stop()
+        shutil.rmtree(serve.data_dir)
+
+
 def deployed(args, results):
     # The density row of the issue: --deployed scripts deployed to one process (one account: there is no per-account
     # cap), nothing loaded until asked; a restart with all of them deployed; then the first request to --warm of them
@@ -342,7 +378,7 @@ def main():
     ap.add_argument('--seconds', type=int, default=10)
     ap.add_argument('--deployed', type=int, default=50000, help='scripts deployed in the deployed part')
     ap.add_argument('--warm', type=int, default=5000, help='of those, how many get a first request')
-    ap.add_argument('--only', default='density,noisy,hot,metering,preempted,workerd')
+    ap.add_argument('--only', default='density,storm,noisy,hot,metering,preempted,workerd')
     ap.add_argument('--serve-flag', action='append', default=[],
                     help='passed to islet serve in the density and noisy parts, e.g. --serve-flag=--placement=off')
     args = ap.parse_args()
@@ -363,6 +399,8 @@ def main():
         preempted(args, results)
     if 'deployed' in parts:
         deployed(args, results)
+    if 'storm' in parts:
+        cold_storm(args, results)
     if 'workerd' in parts:
         try:
             workerd_density(args, results)

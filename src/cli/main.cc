@@ -84,7 +84,7 @@ int dev(const engine::Engine& engine, const std::string& path, const std::string
     boost::asio::io_context io;
     runtime::Worker::Options options;
     options.limits = limits.limits();
-    auto check = runtime::Worker::load(engine, io, project->script, options);
+    auto check = runtime::Worker::load(engine, io, project->script, std::move(options));
     if (!check.isOk()) {
       fmt::print(stderr, "islet dev: {} failed to load:\n{}\n", project->script->name, check.status().message());
       return 1;
@@ -128,7 +128,7 @@ int dev(const engine::Engine& engine, const std::string& path, const std::string
     boost::asio::io_context io;
     runtime::Worker::Options workerOptions;
     workerOptions.limits = limits.limits();
-    auto check = runtime::Worker::load(engine, io, reloaded->script, workerOptions);
+    auto check = runtime::Worker::load(engine, io, reloaded->script, std::move(workerOptions));
     if (!check.isOk()) {
       log::error("reload failed, still serving the previous version:\n{}", check.status().message());
       continue;
@@ -251,7 +251,7 @@ int test(const engine::Engine& engine, const std::vector<std::string>& files, co
     options.testDataRoot = shared;
     options.testFileDir = fs::path(file).parent_path().string();
     options.limits = limits.limits();
-    auto worker = runtime::Worker::load(engine, io, script, options);
+    auto worker = runtime::Worker::load(engine, io, script, std::move(options));
     if (!worker.isOk()) {
       fmt::print(stderr, "islet test: {}\n", worker.status().message());
       return 2;

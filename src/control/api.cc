@@ -517,7 +517,7 @@ Status ManagementApi::validate(const store::ScriptVersion& version) {
   runtime::Worker::Options options;
   options.limits = runtime::withAccountOverrides(options_.validationLimits, overrides.value());
   options.kv = kv_;
-  auto worker = runtime::Worker::load(engine_, io, script.value(), options);
+  auto worker = runtime::Worker::load(engine_, io, script.value(), std::move(options));
   if (!worker.isOk()) return Status::invalidArgument(worker.status().message());
   return Status::ok();
 }

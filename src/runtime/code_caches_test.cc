@@ -45,11 +45,24 @@ class CodeCacheTest : public ::testing::Test {
     return s;
   }
 
-  // Loads `s` with `options`; fails the test when it does not load.
-  std::unique_ptr<Worker> load(std::shared_ptr<const Script> s, Worker::Options options) {
+  // Loads `s` with this code cache (and this isolate, or one made here); fails the test when it does not load.
+  std::unique_ptr<Worker> load(std::shared_ptr<const Script> s, std::shared_ptr<const engine::CodeCache> cache,
+                               std::unique_ptr<engine::Isolate> isolate = nullptr) {
+    Worker::Options options;
+    options.codeCache = std::move(cache);
+    options.isolate = std::move(isolate);
     auto w = Worker::load(*engine_, io_, std::move(s), std::move(options));
     EXPECT_TRUE(w.isOk()) << w.status().message();
     return w.isOk() ? std::move(w.value()) : nullptr;
+  }
+
+  // Runs this thread's loop until `done()` (or 5 s): what the pool's makers post arrives here.
+  template <typename Done>
+  void runUntil(Done done) {
+    for (int i = 0; i < 500 && !done(); i++) {
+      io_.restart();
+      if (io_.poll() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
   }
 
   // GET / through `worker`, running this thread's loop until it is answered (and what it posted has run).
@@ -128,11 +141,10 @@ TEST_F(CodeCacheTest, MadeInTheBackgroundKeptInTheStoreAndUsedByLaterLoads) {
   for (int round = 0; round < 2; round++) {
     if (round == 1) reopen();
     CodeCaches fresh(stores_->codeCache);
-    Worker::Options options;
-    options.codeCache = fresh.get(versionId_);
-    ASSERT_NE(options.codeCache, nullptr);
-    EXPECT_EQ(options.codeCache->entries.size(), 2u);
-    auto worker = load(script(versionId_), options);
+    auto cache = fresh.get(versionId_);
+    ASSERT_NE(cache, nullptr);
+    EXPECT_EQ(cache->entries.size(), 2u);
+    auto worker = load(script(versionId_), cache);
     ASSERT_NE(worker, nullptr);
     EXPECT_EQ(worker->codeCacheUse().accepted, 2) << round;
     EXPECT_EQ(worker->codeCacheUse().rejected, 0) << round;
@@ -154,9 +166,7 @@ TEST_F(CodeCacheTest, ACorruptCacheFallsBackToCompilingAndIsMadeAgain) {
   }
   ASSERT_TRUE(stores_->codeCache->putCodeCache(corrupt).isOk());
 
-  Worker::Options options;
-  options.codeCache = caches.get(versionId_);
-  auto worker = load(script(versionId_), options);
+  auto worker = load(script(versionId_), caches.get(versionId_));
   ASSERT_NE(worker, nullptr);
   EXPECT_EQ(worker->codeCacheUse().rejected, 2);
   EXPECT_EQ(worker->codeCacheUse().accepted, 0);
@@ -164,8 +174,7 @@ TEST_F(CodeCacheTest, ACorruptCacheFallsBackToCompilingAndIsMadeAgain) {
 
   caches.want(script(versionId_));  // what islet serve does after such a load
   ASSERT_EQ(caches.update(*engine_).value(), 1u);
-  options.codeCache = caches.get(versionId_);
-  auto again = load(script(versionId_), options);
+  auto again = load(script(versionId_), caches.get(versionId_));
   ASSERT_NE(again, nullptr);
   EXPECT_EQ(again->codeCacheUse().accepted, 2);
 }
@@ -182,15 +191,30 @@ TEST_F(CodeCacheTest, ACacheOfAnotherV8IsNotReturned) {
   EXPECT_EQ(caches.get(versionId_), nullptr);
 }
 
-TEST_F(CodeCacheTest, PooledIsolatesMadeOnTheMakerThreadServeHere) {
-  IsolatePool pool(*engine_, io_, 2, engine::IsolateOptions{});
+TEST_F(CodeCacheTest, PooledIsolatesMadeOnTheMakerThreadsServeHere) {
+  IsolatePool pool(*engine_, io_, 2, 2, engine::IsolateOptions{});
   for (int i = 0; i < 500 && pool.ready() < 2; i++) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ASSERT_EQ(pool.ready(), 2u);
-  Worker::Options options;
-  options.pool = &pool;
+  // Two ready: take() hands them over. Then none is: take() answers null at once, and wait() returns without
+  // blocking the loop; a maker's isolate reaches the callback through the loop.
+  std::vector<std::unique_ptr<engine::Isolate>> taken;
+  taken.push_back(pool.take());
+  taken.push_back(pool.take());
+  ASSERT_NE(taken[0], nullptr);
+  ASSERT_NE(taken[1], nullptr);
+  EXPECT_EQ(pool.take(), nullptr);
+  pool.wait([&](Result<std::unique_ptr<engine::Isolate>> isolate) {
+    ASSERT_TRUE(isolate.isOk()) << isolate.status().message();
+    taken.push_back(std::move(isolate.value()));
+  });
+  EXPECT_EQ(taken.size(), 2u);
+  EXPECT_EQ(pool.waiting(), 1u);
+  runUntil([&] { return taken.size() == 3; });
+  ASSERT_EQ(taken.size(), 3u);
+  EXPECT_EQ(pool.waiting(), 0u);
   std::vector<std::unique_ptr<Worker>> workers;
-  for (int i = 0; i < 3; i++) {  // two from the pool, then one made here or by the maker meanwhile
-    workers.push_back(load(script("v" + std::to_string(i)), options));
+  for (int i = 0; i < 3; i++) {
+    workers.push_back(load(script("v" + std::to_string(i)), nullptr, std::move(taken[i])));
     ASSERT_NE(workers.back(), nullptr);
   }
   for (auto& w : workers) EXPECT_EQ(get(*w), "HELLO CACHE");  // get() also runs the refills posted here
@@ -200,10 +224,13 @@ TEST_F(CodeCacheTest, PooledIsolatesMadeOnTheMakerThreadServeHere) {
                     "function down(n) { return n === 0 ? 0 : 1 + down(n - 1); }\n"
                     "export default { fetch() { try { down(1e7); return new Response('no'); }"
                     " catch (e) { return new Response(e.name + ' ' + down(1000)); } } };\n"}};
-  auto worker = load(deep, options);
+  std::unique_ptr<engine::Isolate> isolate;
+  runUntil([&] { return (isolate = pool.take()) != nullptr; });
+  ASSERT_NE(isolate, nullptr);
+  auto worker = load(deep, nullptr, std::move(isolate));
   ASSERT_NE(worker, nullptr);
   EXPECT_EQ(get(*worker), "RangeError 1000");
-  for (int i = 0; i < 500 && pool.ready() < 2; i++) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+  runUntil([&] { return pool.ready() == 2; });
   EXPECT_EQ(pool.ready(), 2u);  // refilled in the background; the destructor disposes what is left
 }
 

@@ -1,17 +1,21 @@
-// IsolatePool: a few blank isolates for one event-loop thread, restored from the snapshot ahead of need, so that a
-// cold start only takes one (about 3.5 ms of deserialisation saved) and the loop never spends that time itself.
+// IsolatePool: blank isolates for one event-loop thread, restored from the snapshot on threads of their own, so that
+// the loop never spends the 3-10 ms an isolate costs to make (docs/benchmarks.md): a cold start only takes one and
+// runs the script's top level.
 //
-// The pool has its own maker thread, run at a low priority so that it uses CPU the event loops leave idle: it
-// keeps `size` isolates ready, each detached from the maker (engine::Isolate::detachFromThread). take() hands one
-// to the calling thread. The maker replaces a taken isolate only once the loop has finished the work in hand (a
-// wake-up posted to the loop): made while the cold start that took it runs, it would slow that cold start down
-// (the two compete for the core and for the process's memory map). Construct, take() and destroy on the event-loop
-// thread that uses the isolates.
+// Its maker threads run at a low priority, on CPU the event loops leave idle. They keep `size` isolates ready, each
+// detached from its maker (engine::Isolate::detachFromThread). take() hands the loop one if one is ready; wait()
+// hands it the next one a maker finishes, while the loop goes on with other requests (the makers work for waiting
+// loads first). A taken isolate is replaced once the loop has finished the work in hand (a wake-up
+// posted to the loop): made while the cold start that took it runs, it would compete with that cold start for the
+// core and for the process's memory map. Construct, take() and destroy on the event-loop thread that uses the
+// isolates.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
 
 #include <condition_variable>
+#include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -23,22 +27,34 @@ namespace islet::runtime {
 
 class IsolatePool {
  public:
-  // Starts the maker thread, which fills the pool to `size` isolates made with `options`; `io` is the loop's.
-  IsolatePool(const engine::Engine& engine, boost::asio::io_context& io, size_t size, engine::IsolateOptions options);
-  // Stops and joins the maker; disposes the isolates not taken.
+  // Called on the loop's thread with an isolate attached to it (its Host not set yet), or with why none could be
+  // made.
+  using Ready = std::function<void(Result<std::unique_ptr<engine::Isolate>>)>;
+
+  // Starts `makers` threads, which fill the pool to `size` isolates made with `options`; `io` is the loop's.
+  IsolatePool(const engine::Engine& engine, boost::asio::io_context& io, size_t size, size_t makers,
+              engine::IsolateOptions options);
+  // Stops and joins the makers; disposes the isolates not taken. Callbacks still waiting are dropped uncalled.
   ~IsolatePool();
   IsolatePool(const IsolatePool&) = delete;
   IsolatePool& operator=(const IsolatePool&) = delete;
 
-  // A blank isolate owned by the calling thread (its Host not set yet), or null when none is ready — the caller
-  // then makes its own. Either way the maker makes another once this loop's work in hand is done.
+  // A ready isolate, attached to the calling thread (its Host not set yet), or null when none is ready. Either way
+  // a maker makes another once this loop's work in hand is done.
   std::unique_ptr<engine::Isolate> take();
+  // Calls `ready` from the loop with the next isolate a maker finishes (or with why it could not make one); the
+  // loop serves other requests meanwhile. Waiting loads are served first come, first served.
+  void wait(Ready ready);
   const engine::IsolateOptions& options() const { return options_; }
-  // Isolates ready now (for tests and metrics).
+  // Isolates ready now, and loads waiting for one (for tests and metrics).
   size_t ready();
+  size_t waiting();
 
  private:
   void makeLoop();
+  void allowRefill();
+  // On the loop: hands ready isolates to waiting callbacks, first come first served.
+  void serveWaiters();
 
   const engine::Engine& engine_;
   boost::asio::io_context& io_;
@@ -47,10 +63,12 @@ class IsolatePool {
   std::mutex mutex_;
   std::condition_variable wake_;
   std::vector<std::unique_ptr<engine::Isolate>> ready_;  // detached; guarded by mutex_
-  size_t allowed_;                                       // isolates the maker may make now; guarded by mutex_
+  std::deque<Ready> waiters_;                            // guarded by mutex_; called on the loop only
+  size_t making_ = 0;                                    // isolates the makers are making now; guarded by mutex_
+  size_t allowed_;                                       // refills the makers may start now; guarded by mutex_
   bool stopping_ = false;                                // guarded by mutex_
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);  // loop thread only
-  std::thread maker_;
+  std::vector<std::thread> makers_;
 };
 
 }  // namespace islet::runtime

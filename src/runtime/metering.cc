@@ -121,6 +121,12 @@ std::string Metering::prometheus() const {
   out += fmt::format("# HELP islet_code_caches_made_total V8 code caches made for versions a worker compiled from source.\n"
                      "# TYPE islet_code_caches_made_total counter\nislet_code_caches_made_total {}\n",
                      codeCachesMade_.load());
+  out += fmt::format("# HELP islet_worker_load_isolates_total Where each load's isolate came from.\n"
+                     "# TYPE islet_worker_load_isolates_total counter\n"
+                     "islet_worker_load_isolates_total{{from=\"pool\"}} {}\n"
+                     "islet_worker_load_isolates_total{{from=\"waited\"}} {}\n"
+                     "islet_worker_load_isolates_total{{from=\"made\"}} {}\n",
+                     isolateSources_[0].load(), isolateSources_[1].load(), isolateSources_[2].load());
   return out;
 }
 

@@ -49,6 +49,10 @@ class Metering {
     codeCacheRejected_ += rejected;
   }
   void codeCachesMade(size_t n) { codeCachesMade_ += static_cast<int64_t>(n); }
+  // Where a load's isolate came from: ready in the pool, a pool maker's while the load waited (its loop served
+  // warm traffic), or made on the loop.
+  enum class IsolateSource { kPool, kWaited, kMade };
+  void isolateFrom(IsolateSource source) { isolateSources_[static_cast<int>(source)]++; }
   std::string prometheus() const;
 
  private:
@@ -65,6 +69,7 @@ class Metering {
   std::atomic<int64_t> codeCacheAccepted_{0};
   std::atomic<int64_t> codeCacheRejected_{0};
   std::atomic<int64_t> codeCachesMade_{0};
+  std::atomic<int64_t> isolateSources_[3] = {};
 };
 
 }  // namespace islet::runtime

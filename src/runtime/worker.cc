@@ -209,10 +209,10 @@ Status Worker::init(const engine::Engine& engine) {
   engine::IsolateOptions isolateOptions;
   isolateOptions.heapLimitBytes = options_.limits.heapBytes;
   isolateOptions.arrayBufferLimitBytes = options_.limits.heapBytes;
-  if (options_.pool && options_.pool->options().heapLimitBytes == isolateOptions.heapLimitBytes) {
-    isolate_ = options_.pool->take();
-    if (isolate_) isolate_->setHost(this);
-    pooled = isolate_ != nullptr;
+  if (options_.isolate) {
+    isolate_ = std::move(options_.isolate);
+    isolate_->setHost(this);
+    pooled = true;
   }
   if (!isolate_) {
     auto isolate = engine.newIsolate(this, isolateOptions);

@@ -24,7 +24,6 @@
 #include "net/http_client.h"
 #include "net/http_server.h"
 #include "net/websocket.h"
-#include "runtime/isolate_pool.h"
 #include "runtime/metering.h"
 #include "runtime/tail.h"
 #include "store/store.h"
@@ -78,8 +77,9 @@ class Worker final : public engine::Host {
     Metering* metering = nullptr;        // where invocations are recorded; null: not metered
     TailHub* tails = nullptr;            // where invocations are published while a tail watches; null: never
     net::HttpClient* http = nullptr;     // this thread's client for fetch(); null: fetch() is refused
-    // Blank isolates made ahead of time from the snapshot (this thread's); load() takes one if it can.
-    IsolatePool* pool = nullptr;
+    // A blank isolate made ahead from the snapshot (runtime/isolate_pool.h), attached to this thread and made with
+    // this heap limit; null: load() makes one on this thread.
+    std::unique_ptr<engine::Isolate> isolate;
     // Where the isolate goes when the Worker is destroyed (detached from this thread, its Host cleared); empty:
     // disposed here. Disposing takes about half a millisecond (runtime/isolate_disposer.h).
     std::function<void(std::unique_ptr<engine::Isolate>)> disposeIsolate;

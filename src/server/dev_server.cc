@@ -96,7 +96,7 @@ void DevServer::handle(Thread& t, std::shared_ptr<net::Exchange> exchange) {
     runtime::Worker::Options options;
     options.limits = options_.limits;
     options.http = t.http.get();
-    auto loaded = runtime::Worker::load(engine_, t.io, script, options);
+    auto loaded = runtime::Worker::load(engine_, t.io, script, std::move(options));
     if (!loaded.isOk()) {
       log::error("[{}] the worker failed to load: {}", script->name, loaded.status().message());
       net::Response r;

@@ -20,6 +20,7 @@
 #include "base/thread.h"
 #include "runtime/account_limits.h"
 #include "runtime/cron.h"
+#include "runtime/isolate_pool.h"
 #include "server/tail_socket.h"
 
 namespace islet::server {
@@ -86,6 +87,9 @@ PlatformOptions withDefaultThreads(PlatformOptions options) {
 // A request placement kept on its thread lets the next ones of that version stay there this long without asking.
 constexpr int64_t kPlacementRecheckMs = 100;
 
+// A loop that handed a request to a loaded Worker this recently is serving warm traffic (see Thread::lastWarm).
+constexpr std::chrono::seconds kWarmTraffic{1};
+
 // What one more isolate is assumed to map until the next count (a blank one maps about a dozen regions).
 constexpr size_t kMappingsPerWorkerGuess = 24;
 }  // namespace
@@ -129,6 +133,16 @@ class RouteTable {
   }
 };
 
+// Whether some deployment in `table` still serves this version.
+static bool isLive(const RouteTable& table, const std::string& versionId) {
+  for (const auto& [host, target] : table.byHost) {
+    for (const auto& v : target.versions) {
+      if (v.versionId == versionId) return true;
+    }
+  }
+  return false;
+}
+
 struct PlatformServer::Thread {
   asio::io_context io{1};
   std::unique_ptr<net::Listener> listener;
@@ -150,6 +164,11 @@ struct PlatformServer::Thread {
   std::atomic<uint64_t> handoffs{0};              // connections this loop handed to another (for /metrics)
   std::unique_ptr<net::HttpClient> http;
   std::unique_ptr<runtime::IsolatePool> pool;
+  // By version id: requests waiting while its Worker loads (its isolate is being made).
+  std::unordered_map<std::string, std::vector<WorkerReady>> loading;
+  // When this loop last handed a request to a loaded Worker: while it serves such warm traffic, a cold start waits
+  // for the pool's makers rather than stall that traffic for the milliseconds an isolate takes to make.
+  std::chrono::steady_clock::time_point lastWarm;
   size_t memory = 0;   // this thread's workers, at the last eviction pass
   size_t counted = 0;  // how many workers that pass counted
   std::mt19937_64 rng{std::random_device{}()};
@@ -209,11 +228,14 @@ Status PlatformServer::start(const std::string& adminTokenFile, bool* createdAdm
     raw->busyTimer = std::make_unique<asio::steady_timer>(raw->io);
     raw->http = std::make_unique<net::HttpClient>(raw->io, options_.client);
     if (options_.warmIsolates > 0) {
-      // The pool makes its isolates on a thread of its own and hands them to this loop's thread in take().
+      // The pool makes its isolates on threads of its own and hands them to this loop's thread in take().
       engine::IsolateOptions isolateOptions;
       isolateOptions.heapLimitBytes = options_.limits.heapBytes;
       isolateOptions.arrayBufferLimitBytes = options_.limits.heapBytes;
-      raw->pool = std::make_unique<runtime::IsolatePool>(engine_, raw->io, options_.warmIsolates, isolateOptions);
+      size_t makers = options_.isolateMakers;
+      if (makers == 0) makers = std::max(1u, std::thread::hardware_concurrency()) / threads_.size();
+      raw->pool = std::make_unique<runtime::IsolatePool>(engine_, raw->io, options_.warmIsolates,
+                                                         std::max<size_t>(1, makers), isolateOptions);
     }
     scheduleEviction(*raw);
     if (placement_.enabled()) asio::post(raw->io, [this, raw] { sampleBusy(*raw); });
@@ -487,14 +509,15 @@ void PlatformServer::handle(Thread& t, std::shared_ptr<net::Exchange> exchange) 
   auto [target, versionId] = route(t, req.host, req.target);
   if (target == nullptr) return exchange->respond(textResponse(404, "No worker is deployed at this address\n"));
   if (placement_.enabled() && !exchange->adopted() && handedOff(t, *versionId, *exchange)) return;
-  auto worker = workerFor(t, *target, *versionId);
-  if (!worker.isOk()) {
-    if (worker.status().code() == StatusCode::kUnavailable) {
-      return exchange->respond(textResponse(503, "Service Unavailable: the server is at capacity, try again\n"));
+  withWorker(t, *target, *versionId, [exchange](Result<runtime::Worker*> worker) {
+    if (!worker.isOk()) {
+      if (worker.status().code() == StatusCode::kUnavailable) {
+        return exchange->respond(textResponse(503, "Service Unavailable: the server is at capacity, try again\n"));
+      }
+      return exchange->respond(textResponse(500, "Worker failed to load\n"));
     }
-    return exchange->respond(textResponse(500, "Worker failed to load\n"));
-  }
-  worker.value()->fetch(std::move(exchange));
+    worker.value()->fetch(exchange);
+  });
 }
 
 std::pair<const Target*, const std::string*> PlatformServer::route(Thread& t, std::string_view hostHeader,
@@ -574,42 +597,103 @@ size_t PlatformServer::chooseThread(std::string_view host, std::string_view requ
   return best;
 }
 
-Result<runtime::Worker*> PlatformServer::workerFor(Thread& t, const Target& target, const std::string& versionId) {
-  auto& worker = t.workers[versionId];
-  t.lastUsed[versionId] = std::chrono::steady_clock::now();
-  store::AccountLimits& loadedWith = t.loadedOverrides[versionId];
-  if (worker && !worker->broken()) {
-    if (loadedWith == target.overrides) return worker.get();
-    // The operator changed the account's limits: this Worker finishes what it holds, a new one takes new requests.
-    t.retiring.push_back(std::move(worker));
+// What a load needs once its isolate is there: copied, since the routing table may change meanwhile.
+struct PlatformServer::PendingLoad {
+  std::string versionId;
+  std::string accountId;
+  std::string scriptName;
+  store::AccountLimits overrides;
+  std::shared_ptr<const runtime::Script> script;
+  int64_t generation = 0;    // of the routing table the load began with
+  int64_t startedUs = 0;     // steady clock
+  runtime::Metering::IsolateSource source = runtime::Metering::IsolateSource::kMade;
+};
+
+void PlatformServer::withWorker(Thread& t, const Target& target, const std::string& versionId, WorkerReady then) {
+  auto now = std::chrono::steady_clock::now();
+  t.lastUsed[versionId] = now;
+  if (auto it = t.workers.find(versionId); it != t.workers.end()) {
+    if (!it->second->broken() && t.loadedOverrides[versionId] == target.overrides) {
+      t.lastWarm = now;
+      return then(it->second.get());
+    }
+    // Broken, or the operator changed the account's limits: this Worker finishes what it holds, a new one takes
+    // new requests.
+    t.retiring.push_back(std::move(it->second));
+    t.workers.erase(it);
+  }
+  if (auto waiting = t.loading.find(versionId); waiting != t.loading.end()) {
+    waiting->second.push_back(std::move(then));
+    return;
   }
   if (atMappingCapacity()) {
     // Loading more could make the kernel refuse V8 a mapping, which aborts the process: refuse the load instead.
-    t.workers.erase(versionId);
     log::warn("[{}] not loaded: {} memory mappings of the kernel's {} in use", target.scriptName, mappings_.load(),
               mappingLimit_);
-    return Status::unavailable("at the memory-mapping capacity");
+    return then(Status::unavailable("at the memory-mapping capacity"));
   }
   mappings_ += kMappingsPerWorkerGuess;
   auto s = script(target.accountId, target.scriptName, versionId);
   if (!s.isOk()) {
     log::error("cannot load {} version {}: {}", target.scriptName, versionId, s.status().message());
-    t.workers.erase(versionId);
-    return Status::internal(std::string(s.status().message()));
+    return then(Status::internal(std::string(s.status().message())));
+  }
+  PendingLoad load{versionId, target.accountId, target.scriptName, target.overrides, s.value(),
+                   t.table ? t.table->generation : 0,
+                   std::chrono::duration_cast<std::chrono::microseconds>(now.time_since_epoch()).count()};
+  t.loading[versionId].push_back(std::move(then));
+  // The heap limit is the isolate's own: a pooled isolate serves only a script with the pool's limit.
+  auto limits = runtime::withAccountOverrides(options_.limits, target.overrides);
+  if (t.pool && t.pool->options().heapLimitBytes == limits.heapBytes) {
+    if (auto isolate = t.pool->take()) {
+      load.source = runtime::Metering::IsolateSource::kPool;
+      return finishLoad(t, load, std::move(isolate));
+    }
+    if (now - t.lastWarm < kWarmTraffic) {
+      load.source = runtime::Metering::IsolateSource::kWaited;
+      t.pool->wait([this, &t, load = std::move(load)](Result<std::unique_ptr<engine::Isolate>> isolate) {
+        finishLoad(t, load, std::move(isolate));
+      });
+      return;
+    }
+  }
+  // No warm traffic to stall (or a heap limit of its own): made here, sooner than a maker would finish one.
+  finishLoad(t, load, std::unique_ptr<engine::Isolate>());
+}
+
+void PlatformServer::finishLoad(Thread& t, const PendingLoad& load, Result<std::unique_ptr<engine::Isolate>> isolate) {
+  auto node = t.loading.extract(load.versionId);
+  Result<runtime::Worker*> worker = Status::unavailable("no isolate could be made");
+  if (isolate.isOk()) {
+    worker = loadWorker(t, load, std::move(isolate.value()));
+  } else {
+    log::error("[{}] not loaded: {}", load.scriptName, isolate.status().message());
+  }
+  if (node.empty()) return;
+  for (auto& then : node.mapped()) then(worker);
+}
+
+Result<runtime::Worker*> PlatformServer::loadWorker(Thread& t, const PendingLoad& load,
+                                                    std::unique_ptr<engine::Isolate> isolate) {
+  const std::string& versionId = load.versionId;
+  metering_.isolateFrom(load.source);
+  if (load.source == runtime::Metering::IsolateSource::kWaited) {
+    log::debug("[{}] waited {} us for an isolate", load.scriptName,
+               std::chrono::duration_cast<std::chrono::microseconds>(
+                   std::chrono::steady_clock::now().time_since_epoch()).count() - load.startedUs);
   }
   runtime::Worker::Options options;
-  // The heap limit is the isolate's own: Worker::load takes a pooled isolate only if it was made with this one.
-  options.limits = runtime::withAccountOverrides(options_.limits, target.overrides);
+  options.limits = runtime::withAccountOverrides(options_.limits, load.overrides);
+  options.isolate = std::move(isolate);
   options.kv = kv_;
   options.metering = &metering_;
   options.tails = &tails_;
   options.http = t.http.get();
-  options.pool = t.pool.get();
   // Eviction destroys idle workers by the hundred under memory pressure: their isolates are disposed off the loop.
   options.disposeIsolate = [disposer = disposer_.get()](std::unique_ptr<engine::Isolate> isolate) {
     disposer->dispose(std::move(isolate));
   };
-  std::string accountId = target.accountId;
+  std::string accountId = load.accountId;
   options.serviceFetch = [this, &t, accountId](const std::string& service, net::Request request,
                                                std::function<void(net::Response)> respond) {
     serviceFetch(t, accountId, service, std::move(request), std::move(respond));
@@ -630,18 +714,23 @@ Result<runtime::Worker*> PlatformServer::workerFor(Thread& t, const Target& targ
       placement_.heavyRequest(versionId, index, nowMs);
     };
   }
-  auto loaded = runtime::Worker::load(engine_, t.io, s.value(), options);
+  auto loaded = runtime::Worker::load(engine_, t.io, load.script, std::move(options));
   if (!loaded.isOk()) {
-    log::error("[{}] the worker failed to load: {}", target.scriptName, loaded.status().message());
-    t.workers.erase(versionId);
+    log::error("[{}] the worker failed to load: {}", load.scriptName, loaded.status().message());
     return Status::internal(std::string(loaded.status().message()));
   }
-  worker = std::move(loaded.value());
-  loadedWith = target.overrides;
-  placement_.loaded(versionId, t.index);
+  runtime::Worker* worker = loaded.value().get();
   // Some module compiled from source (no cache yet, or a refused one): the API thread makes one in the background.
-  if (const auto& use = worker->codeCacheUse(); use.accepted < use.compiled) codeCaches_.want(s.value());
-  return worker.get();
+  if (const auto& use = worker->codeCacheUse(); use.accepted < use.compiled) codeCaches_.want(load.script);
+  if (t.table && t.table->generation != load.generation && !isLive(*t.table, versionId)) {
+    // Undeployed while its isolate was made: it serves the requests that waited for it, then goes.
+    t.retiring.push_back(std::move(loaded.value()));
+    return worker;
+  }
+  t.workers[versionId] = std::move(loaded.value());
+  t.loadedOverrides[versionId] = load.overrides;
+  placement_.loaded(versionId, t.index);
+  return worker;
 }
 
 void PlatformServer::serviceFetch(Thread& t, const std::string& accountId, const std::string& service,
@@ -657,14 +746,15 @@ void PlatformServer::serviceFetch(Thread& t, const std::string& accountId, const
     respond(textResponse(503, fmt::format("service binding: no script \"{}\" is deployed in this account\n", service)));
     return;
   }
-  auto worker = workerFor(t, *target, target->versions.front().versionId);
-  if (!worker.isOk()) {
-    bool full = worker.status().code() == StatusCode::kUnavailable;
-    respond(full ? textResponse(503, "Service Unavailable: the server is at capacity, try again\n")
-                 : textResponse(500, "Worker failed to load\n"));
-    return;
-  }
-  worker.value()->fetch(std::make_shared<net::Exchange>(std::move(request), std::move(respond)));
+  auto exchange = std::make_shared<net::Exchange>(std::move(request), std::move(respond));
+  withWorker(t, *target, target->versions.front().versionId, [exchange](Result<runtime::Worker*> worker) {
+    if (!worker.isOk()) {
+      bool full = worker.status().code() == StatusCode::kUnavailable;
+      return exchange->respond(full ? textResponse(503, "Service Unavailable: the server is at capacity, try again\n")
+                                    : textResponse(500, "Worker failed to load\n"));
+    }
+    worker.value()->fetch(exchange);
+  });
 }
 
 void PlatformServer::scheduleCron() {
@@ -704,16 +794,18 @@ void PlatformServer::runScheduled(Thread& t, const std::string& accountId, const
   auto it = t.table->byHost.find(scriptName + "." + name->second);
   if (it == t.table->byHost.end() || it->second.versions.empty()) return;
   const Target& target = it->second;
-  auto worker = workerFor(t, target, target.versions.front().versionId);
-  if (!worker.isOk()) {
-    log::warn("[{}] scheduled event \"{}\" not run: {}", scriptName, cron, worker.status().message());
-    return;
-  }
-  worker.value()->scheduled(cron, scheduledTimeMs, [scriptName, cron](runtime::Outcome outcome) {
-    if (outcome != runtime::Outcome::kOk) {
-      log::warn("[{}] scheduled event \"{}\" ended: {}", scriptName, cron, runtime::outcomeName(outcome));
-    }
-  });
+  withWorker(t, target, target.versions.front().versionId,
+             [scriptName, cron, scheduledTimeMs](Result<runtime::Worker*> worker) {
+               if (!worker.isOk()) {
+                 log::warn("[{}] scheduled event \"{}\" not run: {}", scriptName, cron, worker.status().message());
+                 return;
+               }
+               worker.value()->scheduled(cron, scheduledTimeMs, [scriptName, cron](runtime::Outcome outcome) {
+                 if (outcome != runtime::Outcome::kOk) {
+                   log::warn("[{}] scheduled event \"{}\" ended: {}", scriptName, cron, runtime::outcomeName(outcome));
+                 }
+               });
+             });
 }
 
 

@@ -15,6 +15,7 @@
 
 #include <atomic>
 #include <chrono>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <string>
@@ -50,6 +51,7 @@ struct PlatformOptions {
   bool metering = true;                         // off only to measure what metering costs
   bool placement = true;                        // off only to measure what placement does (server/placement.h)
   size_t warmIsolates = 2;                      // blank isolates kept ready per thread
+  size_t isolateMakers = 0;  // threads making them, per event-loop thread (0: cores / event-loop threads, at least 1)
   // Where V8 code caches of script versions persist (runtime/code_caches.h); null: in memory only.
   std::shared_ptr<store::CodeCacheStore> codeCache;
   size_t memoryBudgetBytes = 4ull << 30;        // all loaded workers together; idle ones are evicted LRU first
@@ -93,8 +95,14 @@ class PlatformServer {
   control::ManagementApi api_;
   std::unique_ptr<boost::asio::steady_timer> flushTimer_;
   void scheduleFlush();
-  // The worker for this version on thread t, loaded if need be. kUnavailable at capacity; other errors: it failed.
-  Result<runtime::Worker*> workerFor(Thread& t, const Target& target, const std::string& versionId);
+  // Calls `then` on thread t with its worker for this version: before returning when it is loaded, else once it has
+  // loaded (the loop serves other requests while the isolate is made). kUnavailable at capacity; other errors: it
+  // failed to load. Requests for a version being loaded wait for that load.
+  using WorkerReady = std::function<void(Result<runtime::Worker*>)>;
+  void withWorker(Thread& t, const Target& target, const std::string& versionId, WorkerReady then);
+  struct PendingLoad;
+  void finishLoad(Thread& t, const PendingLoad& load, Result<std::unique_ptr<engine::Isolate>> isolate);
+  Result<runtime::Worker*> loadWorker(Thread& t, const PendingLoad& load, std::unique_ptr<engine::Isolate> isolate);
   void serviceFetch(Thread& t, const std::string& accountId, const std::string& service, net::Request request,
                     std::function<void(net::Response)> respond);
   void scheduleCron();

@@ -185,6 +185,57 @@ class Eviction(unittest.TestCase):
             serve.stop()
             shutil.rmtree(serve.data_dir)
 
+    def test_cold_starts_beside_warm_traffic_wait_for_the_pool(self):
+        # One event loop serves a warm tenant while twelve scripts cold-start at once, two requests each. The loop
+        # does not stop to make isolates: loads the pool cannot serve at once wait for its makers (counted in
+        # /metrics), every request is answered, and each script loads once (its two requests share one isolate).
+        serve = Serve(extra=('--threads', '1'))
+        n = 12
+        try:
+            acc = serve.create_account('mix')
+            serve.deploy_js(acc, 'warm', 'export default { fetch() { return new Response("warm") } }')
+            for i in range(n):
+                serve.deploy_js(acc, 'c%d' % i, 'let n = 0; export default { fetch() { return new Response(String(++n)) } }')
+            self.assertEqual(serve.get('warm.mix.islet.localhost')[3], b'warm')
+            stop = threading.Event()
+            warm = []
+
+            def warm_traffic():
+                while not stop.is_set():
+                    status, _, _, body = serve.get('warm.mix.islet.localhost')
+                    warm.append((status, body))
+
+            bodies = {}
+            lock = threading.Lock()
+
+            def cold(i):
+                status, _, _, body = serve.get('c%d.mix.islet.localhost' % i)
+                with lock:
+                    bodies.setdefault(i, []).append((status, body))
+
+            warmer = threading.Thread(target=warm_traffic)
+            warmer.start()
+            time.sleep(0.2)
+            threads = [threading.Thread(target=cold, args=(i % n,)) for i in range(2 * n)]
+            for t in threads:
+                t.start()
+            for t in threads:
+                t.join(30)
+            stop.set()
+            warmer.join(30)
+            for i in range(n):
+                self.assertEqual(sorted(bodies[i]), [(200, b'1'), (200, b'2')], i)
+            self.assertTrue(warm)
+            self.assertEqual(set(warm), {(200, b'warm')})
+            waited = serve.metric('islet_worker_load_isolates_total{from="waited"}')
+            pooled = serve.metric('islet_worker_load_isolates_total{from="pool"}')
+            made = serve.metric('islet_worker_load_isolates_total{from="made"}')
+            self.assertGreater(waited, 0)
+            self.assertEqual(waited + pooled + made, n + 1)
+        finally:
+            serve.stop()
+            shutil.rmtree(serve.data_dir)
+
     def test_memory_budget_evicts_least_recently_used(self):
         serve = Serve(extra=('--memory-budget', '12', '--threads', '1'))
         n = 20

@@ -85,7 +85,7 @@ class Serve:
         return body.decode()
 
     def metric(self, name):
-        """One unlabelled value of /metrics, e.g. metric('islet_workers_loaded')."""
+        """One value of /metrics by its full name, e.g. metric('islet_workers_loaded') or metric('x{from="pool"}')."""
         return float(re.search(r'^%s (\S+)$' % re.escape(name), self.metrics(), re.M).group(1))
 
     # -- conveniences --

@@ -191,12 +191,12 @@ TEST_F(CodeCacheTest, ACacheOfAnotherV8IsNotReturned) {
   EXPECT_EQ(caches.get(versionId_), nullptr);
 }
 
-TEST_F(CodeCacheTest, PooledIsolatesMadeOnTheMakerThreadsServeHere) {
-  IsolatePool pool(*engine_, io_, 2, 2, engine::IsolateOptions{});
+TEST_F(CodeCacheTest, PooledIsolatesMadeOnTheMakerThreadServeHere) {
+  IsolatePool pool(*engine_, io_, 2, engine::IsolateOptions{});
   for (int i = 0; i < 500 && pool.ready() < 2; i++) std::this_thread::sleep_for(std::chrono::milliseconds(10));
   ASSERT_EQ(pool.ready(), 2u);
   // Two ready: take() hands them over. Then none is: take() answers null at once, and wait() returns without
-  // blocking the loop; a maker's isolate reaches the callback through the loop.
+  // blocking the loop; the maker's isolate reaches the callback through the loop.
   std::vector<std::unique_ptr<engine::Isolate>> taken;
   taken.push_back(pool.take());
   taken.push_back(pool.take());

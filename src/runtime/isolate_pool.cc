@@ -11,16 +11,16 @@
 namespace islet::runtime {
 namespace {
 
-// The makers' nice value: with an event loop busy on every core they get little CPU, and a cold start then waits
+// The maker's nice value: with an event loop busy on every core it gets little CPU, and a cold start then waits
 // for its isolate rather than a warm tenant waiting for the cold start.
 constexpr int kMakerNice = 10;
 
 }  // namespace
 
-IsolatePool::IsolatePool(const engine::Engine& engine, boost::asio::io_context& io, size_t size, size_t makers,
+IsolatePool::IsolatePool(const engine::Engine& engine, boost::asio::io_context& io, size_t size,
                          engine::IsolateOptions options)
     : engine_(engine), io_(io), size_(size), options_(options), allowed_(size) {
-  for (size_t i = 0; i < std::max<size_t>(1, makers); i++) makers_.emplace_back([this] { makeLoop(); });
+  maker_ = std::thread([this] { makeLoop(); });
 }
 
 IsolatePool::~IsolatePool() {
@@ -30,7 +30,7 @@ IsolatePool::~IsolatePool() {
     stopping_ = true;
   }
   wake_.notify_all();
-  for (auto& maker : makers_) maker.join();
+  maker_.join();
   ready_.clear();
   waiters_.clear();
 }

@@ -167,7 +167,7 @@ struct PlatformServer::Thread {
   // By version id: requests waiting while its Worker loads (its isolate is being made).
   std::unordered_map<std::string, std::vector<WorkerReady>> loading;
   // When this loop last handed a request to a loaded Worker: while it serves such warm traffic, a cold start waits
-  // for the pool's makers rather than stall that traffic for the milliseconds an isolate takes to make.
+  // for the pool's maker rather than stall that traffic for the milliseconds an isolate takes to make.
   std::chrono::steady_clock::time_point lastWarm;
   size_t memory = 0;   // this thread's workers, at the last eviction pass
   size_t counted = 0;  // how many workers that pass counted
@@ -228,14 +228,11 @@ Status PlatformServer::start(const std::string& adminTokenFile, bool* createdAdm
     raw->busyTimer = std::make_unique<asio::steady_timer>(raw->io);
     raw->http = std::make_unique<net::HttpClient>(raw->io, options_.client);
     if (options_.warmIsolates > 0) {
-      // The pool makes its isolates on threads of its own and hands them to this loop's thread in take().
+      // The pool makes its isolates on a thread of its own and hands them to this loop's thread in take().
       engine::IsolateOptions isolateOptions;
       isolateOptions.heapLimitBytes = options_.limits.heapBytes;
       isolateOptions.arrayBufferLimitBytes = options_.limits.heapBytes;
-      size_t makers = options_.isolateMakers;
-      if (makers == 0) makers = std::max(1u, std::thread::hardware_concurrency()) / threads_.size();
-      raw->pool = std::make_unique<runtime::IsolatePool>(engine_, raw->io, options_.warmIsolates,
-                                                         std::max<size_t>(1, makers), isolateOptions);
+      raw->pool = std::make_unique<runtime::IsolatePool>(engine_, raw->io, options_.warmIsolates, isolateOptions);
     }
     scheduleEviction(*raw);
     if (placement_.enabled()) asio::post(raw->io, [this, raw] { sampleBusy(*raw); });

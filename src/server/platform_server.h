@@ -51,7 +51,6 @@ struct PlatformOptions {
   bool metering = true;                         // off only to measure what metering costs
   bool placement = true;                        // off only to measure what placement does (server/placement.h)
   size_t warmIsolates = 2;                      // blank isolates kept ready per thread
-  size_t isolateMakers = 0;  // threads making them, per event-loop thread (0: cores / event-loop threads, at least 1)
   // Where V8 code caches of script versions persist (runtime/code_caches.h); null: in memory only.
   std::shared_ptr<store::CodeCacheStore> codeCache;
   size_t memoryBudgetBytes = 4ull << 30;        // all loaded workers together; idle ones are evicted LRU first

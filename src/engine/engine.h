@@ -129,7 +129,8 @@ class Isolate {
   void attachToThread();
   // True once the isolate hit its heap limit: its worker must be discarded.
   bool heapLimitReached() const { return heapLimitReached_; }
-  // Bytes this isolate holds: V8's heap (committed) plus ArrayBuffer backing stores and Wasm memories.
+  // Bytes this isolate adds to the process: V8's heap as touched (not as committed) plus the ArrayBuffer backing
+  // stores and Wasm memories it holds.
   size_t memoryUsage() const;
   // Compares the ArrayBuffers and Wasm memories this isolate holds with its limit (arrayBufferLimitBytes); past
   // it, heapLimitReached() turns true and this returns false. Wasm memories bypass the ArrayBuffer allocator (a
@@ -142,6 +143,8 @@ class Isolate {
   friend class Engine;
   Isolate() = default;
   static size_t nearHeapLimit(void* data, size_t current, size_t initial);
+  // The ArrayBuffers and Wasm memories held, from V8's external-memory figure.
+  size_t externalBytes(size_t v8External) const;
 
   std::unique_ptr<v8::ArrayBuffer::Allocator> allocator_;
   v8::Isolate* isolate_ = nullptr;
@@ -150,6 +153,7 @@ class Isolate {
   v8::Global<v8::Object> internal_;
   bool heapLimitReached_ = false;
   size_t externalLimitBytes_ = 0;
+  size_t baselineExternal_ = 0;  // V8's external memory of the blank isolate: the API's sources, in islet's binary
 };
 
 class Engine {

@@ -304,7 +304,7 @@ void PlatformServer::sampleBusy(Thread& t) {
   });
 }
 
-// The event loops' share of /metrics: where connections are, and how many placement moved.
+// The event loops' share of /metrics: where connections are, how many placement moved, and the memory budget.
 std::string PlatformServer::loopMetrics() const {
   std::string out =
       "# HELP islet_loop_connections Client connections each event loop holds now.\n"
@@ -318,6 +318,12 @@ std::string PlatformServer::loopMetrics() const {
   for (const auto& t : threads_) {
     out += fmt::format("islet_connection_handoffs_total{{loop=\"{}\"}} {}\n", t->index, t->handoffs.load());
   }
+  out += fmt::format(
+      "# HELP islet_workers_memory_bytes What the loaded workers hold, as the memory budget counts it (at the last "
+      "eviction pass).\n# TYPE islet_workers_memory_bytes gauge\nislet_workers_memory_bytes {}\n"
+      "# HELP islet_memory_budget_bytes The memory budget (--memory-budget).\n"
+      "# TYPE islet_memory_budget_bytes gauge\nislet_memory_budget_bytes {}\n",
+      memoryInUse_.load(), options_.memoryBudgetBytes);
   return out;
 }
 

@@ -243,6 +243,34 @@ def preempted(args, results):
         shutil.rmtree(serve.data_dir)
 
 
+def round_robin_curve(args, results):
+    # How the CPU per request of a round robin grows with the number of tenants it cycles over (1 to --scripts),
+    # all loaded beforehand: the cost of a request that finds its isolate's memory out of the CPU's caches.
+    serve = Serve(extra=('--threads', '1', '--memory-budget', '16000', '--idle-timeout', '3600', *args.serve_flag))
+    try:
+        acc = serve.create_account('curve')
+        deploy_many(serve, acc, 0, args.scripts)
+        for i in range(args.scripts):
+            timed_get(serve.public_port, 's%d.curve.islet.localhost' % i)
+        pid = serve.proc.pid
+        for k in [1, 4, 16, 64, 256, args.scripts]:
+            if k > args.scripts:
+                continue
+            lua = os.path.join(tempfile.mkdtemp(), 'rr.lua')
+            with open(lua, 'w') as f:
+                f.write('reqs = {}\nc = 0\ninit = function(args)\n  for i = 0, %d do\n    reqs[i] = wrk.format("GET", "/", '
+                        '{Host = "s" .. i .. ".curve.islet.localhost"})\n  end\nend\nrequest = function()\n'
+                        '  c = (c + 1) %% %d\n  return reqs[c]\nend\n' % (k - 1, k))
+            wrk(serve.public_port, 1, lua=lua)  # warm-up
+            c0 = cpu_seconds(pid)
+            r = wrk(serve.public_port, args.seconds, lua=lua)
+            results['rr_%d_tenants_cpu_us_per_req' % k] = (cpu_seconds(pid) - c0) * 1e6 / r['requests']
+            results['rr_%d_tenants_rps' % k] = r['rps']
+    finally:
+        serve.stop()
+        shutil.rmtree(serve.data_dir)
+
+
 def cold_storm(args, results):
     # A warm tenant on the same event loop as a storm of cold starts (--threads 1): wrk keeps 8 connections on the
     # warm hello world while a client sends the first request to each of --scripts never-loaded scripts, one after
@@ -401,6 +429,8 @@ def main():
         deployed(args, results)
     if 'storm' in parts:
         cold_storm(args, results)
+    if 'curve' in parts:
+        round_robin_curve(args, results)
     if 'workerd' in parts:
         try:
             workerd_density(args, results)

@@ -319,7 +319,7 @@ int main(int argc, char** argv) {
   serveCmd->add_option("--max-mappings", maxMappings,
                        "memory mappings the process may hold (default: vm.max_map_count); idle workers are evicted "
                        "above 80 %, no new worker loads above 90 %");
-  serveCmd->add_option("--memory-budget", memoryBudgetMb, "MB all loaded workers may use (default: a quarter of RAM)");
+  serveCmd->add_option("--memory-budget", memoryBudgetMb, "MB the process may hold (RSS); idle workers are evicted above it (default: a quarter of RAM)");
   serveCmd->add_option("--idle-timeout", idleTimeoutSec, "seconds before an unused worker is evicted")
       ->capture_default_str();
 

@@ -59,9 +59,10 @@ class CodeCacheTest : public ::testing::Test {
   // Runs this thread's loop until `done()` (or 5 s): what the pool's makers post arrives here.
   template <typename Done>
   void runUntil(Done done) {
-    for (int i = 0; i < 500 && !done(); i++) {
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(5);
+    while (!done() && std::chrono::steady_clock::now() < deadline) {
       io_.restart();
-      if (io_.poll() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(10));
+      if (io_.poll() == 0) std::this_thread::sleep_for(std::chrono::milliseconds(5));
     }
   }
 

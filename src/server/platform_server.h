@@ -53,7 +53,7 @@ struct PlatformOptions {
   size_t warmIsolates = 2;                      // blank isolates kept ready per thread
   // Where V8 code caches of script versions persist (runtime/code_caches.h); null: in memory only.
   std::shared_ptr<store::CodeCacheStore> codeCache;
-  size_t memoryBudgetBytes = 4ull << 30;        // all loaded workers together; idle ones are evicted LRU first
+  size_t memoryBudgetBytes = 4ull << 30;        // the process's RSS; above it idle workers are evicted LRU first
   std::chrono::seconds idleTimeout{300};        // a worker unused this long is evicted
   // The kernel's cap on the process's memory mappings (0: read /proc/sys/vm/max_map_count). Every isolate maps
   // several regions and V8 aborts the process when a mapping is refused, so mappings are budgeted like memory:

@@ -71,6 +71,18 @@ def wrk(port, seconds, lua=None, host=None, connections=32):
             'requests': int(re.search(r'(\d+) requests in', out).group(1))}
 
 
+def round_robin_lua(n, account):
+    """A wrk script that cycles the Host header over s0..s<n-1> of `account`."""
+    lua = os.path.join(tempfile.mkdtemp(), 'rr.lua')
+    with open(lua, 'w') as f:
+        # The requests are formatted once, in init(): formatting one per request in wrk's Lua thread capped wrk
+        # itself near 9,000 req/s on this machine, so the figure measured wrk rather than islet.
+        f.write('reqs = {}\nc = 0\ninit = function(args)\n  for i = 0, %d do\n    reqs[i] = wrk.format("GET", "/", '
+                '{Host = "s" .. i .. ".%s.islet.localhost"})\n  end\nend\nrequest = function()\n'
+                '  c = (c + 1) %% %d\n  return reqs[c]\nend\n' % (n - 1, account, n))
+    return lua
+
+
 def deploy_many(serve, acc, first, last):
     for i in range(first, last):
         if i and i % 5000 == 0:
@@ -103,13 +115,7 @@ def islet_density(args, results):
         time.sleep(5)
         results['idle_cpu_ms_per_s_at_%d' % args.scripts] = (cpu_seconds(pid) - c0) * 1000 / 5
         # Round robin across every tenant versus one tenant.
-        lua = os.path.join(tempfile.mkdtemp(), 'rr.lua')
-        with open(lua, 'w') as f:
-            # The requests are formatted once, in init(): formatting one per request in wrk's Lua thread capped wrk
-            # itself near 9,000 req/s on this machine, so the figure measured wrk rather than islet.
-            f.write('reqs = {}\nc = 0\ninit = function(args)\n  for i = 0, %d do\n    reqs[i] = wrk.format("GET", "/", '
-                    '{Host = "s" .. i .. ".bench.islet.localhost"})\n  end\nend\nrequest = function()\n'
-                    '  c = (c + 1) %% %d\n  return reqs[c]\nend\n' % (args.scripts - 1, args.scripts))
+        lua = round_robin_lua(args.scripts, 'bench')
         c0 = cpu_seconds(pid)
         one = wrk(serve.public_port, args.seconds, host='s0.bench.islet.localhost')
         c1 = cpu_seconds(pid)
@@ -256,11 +262,7 @@ def round_robin_curve(args, results):
         for k in [1, 4, 16, 64, 256, args.scripts]:
             if k > args.scripts:
                 continue
-            lua = os.path.join(tempfile.mkdtemp(), 'rr.lua')
-            with open(lua, 'w') as f:
-                f.write('reqs = {}\nc = 0\ninit = function(args)\n  for i = 0, %d do\n    reqs[i] = wrk.format("GET", "/", '
-                        '{Host = "s" .. i .. ".curve.islet.localhost"})\n  end\nend\nrequest = function()\n'
-                        '  c = (c + 1) %% %d\n  return reqs[c]\nend\n' % (k - 1, k))
+            lua = round_robin_lua(k, 'curve')
             wrk(serve.public_port, 1, lua=lua)  # warm-up
             c0 = cpu_seconds(pid)
             r = wrk(serve.public_port, args.seconds, lua=lua)

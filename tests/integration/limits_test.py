@@ -187,7 +187,7 @@ class Eviction(unittest.TestCase):
 
     def test_cold_starts_beside_warm_traffic_wait_for_the_pool(self):
         # One event loop serves a warm tenant while twelve scripts cold-start at once, two requests each. The loop
-        # does not stop to make isolates: loads the pool cannot serve at once wait for its makers (counted in
+        # does not stop to make isolates: loads the pool cannot serve at once wait for its maker (counted in
         # /metrics), every request is answered, and each script loads once (its two requests share one isolate).
         serve = Serve(extra=('--threads', '1'))
         n = 12

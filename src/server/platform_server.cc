@@ -185,6 +185,7 @@ struct PlatformServer::Thread {
   // for the pool's maker rather than stall that traffic for the milliseconds an isolate takes to make.
   std::chrono::steady_clock::time_point lastWarm;
   std::chrono::steady_clock::time_point budgetWarnedAt;  // the last warning that the budget is too small
+  std::chrono::steady_clock::time_point earlyEvictionAt;  // the last pass a load asked for, between the timer's
   size_t memory = 0;   // this thread's workers, at the last eviction pass
   size_t counted = 0;  // how many workers that pass counted
   std::mt19937_64 rng{std::random_device{}()};
@@ -385,6 +386,7 @@ void PlatformServer::evict(Thread& t) {
   // returned). Evicting frees what the workers' count says.
   size_t resident = residentBytes();
   size_t others = resident > memoryInUse_.load() ? resident - memoryInUse_.load() : 0;
+  othersBytes_ = others;
   if (memoryInUse_.load() + others <= options_.memoryBudgetBytes && !mappingPressure) return;
   // Each eviction is assumed to return an average worker's share of the mappings.
   size_t perWorker = std::max<size_t>(1, mappings_.load() / std::max<size_t>(1, workersLoaded_.load()));
@@ -759,6 +761,17 @@ Result<runtime::Worker*> PlatformServer::loadWorker(Thread& t, const PendingLoad
   t.workers[versionId] = std::move(loaded.value());
   t.loadedOverrides[versionId] = load.overrides;
   placement_.loaded(versionId, t.index);
+  // Counted now, not at the next pass: loads arriving by the hundred a second would otherwise take the process
+  // hundreds of MB past its budget before the pass saw them. Over it, a pass runs soon (at most every 100 ms).
+  size_t bytes = worker->memoryUsage();
+  t.memory += bytes;
+  memoryInUse_ += bytes;
+  auto now = std::chrono::steady_clock::now();
+  if (memoryInUse_.load() + othersBytes_.load() > options_.memoryBudgetBytes &&
+      now - t.earlyEvictionAt > std::chrono::milliseconds(100)) {
+    t.earlyEvictionAt = now;
+    asio::post(t.io, [this, &t] { evict(t); });
+  }
   return worker;
 }
 

@@ -121,7 +121,8 @@ class PlatformServer {
   size_t chooseThread(std::string_view host, std::string_view target);
   // Which thread runs each version; a request's connection is handed to that thread (server/placement.h).
   Placement placement_{options_.placement ? static_cast<size_t>(options_.threads) : 1};
-  std::atomic<size_t> memoryInUse_{0};  // sum of every thread's last measurement
+  std::atomic<size_t> memoryInUse_{0};  // sum of every thread's last measurement, plus loads since
+  std::atomic<size_t> othersBytes_{0};  // the process's RSS beyond memoryInUse_, at the last eviction pass
   std::atomic<size_t> workersLoaded_{0};  // every thread's workers, at their last eviction pass
   // The process's mappings: counted once a second (on the API thread, by the flush timer), and raised by an estimate at
   // each load in between, so a burst of loads cannot run past the cap unseen.

@@ -258,6 +258,31 @@ class Eviction(unittest.TestCase):
             serve.stop()
             shutil.rmtree(serve.data_dir)
 
+    def test_a_burst_of_loads_stays_near_the_budget(self):
+        # First requests to 200 scripts, one after another, under a budget 60 MB above the idle process: each load
+        # is counted at once and a pass evicts within 100 ms, so RSS stays within tens of MB of the budget (with
+        # a pass only each second, it went 290-360 MB past it).
+        probe = Serve(extra=('--threads', '1'))
+        time.sleep(1)
+        budget_mb = (self.rss_kb(probe) >> 10) + 60
+        probe.stop()
+        shutil.rmtree(probe.data_dir)
+        serve = Serve(extra=('--threads', '1', '--memory-budget', str(budget_mb)))
+        n = 200
+        try:
+            acc = serve.create_account('burst')
+            for i in range(n):
+                serve.deploy_js(acc, 'b%d' % i, 'export default { fetch() { return new Response("%d") } }' % i)
+            peak_mb = 0
+            for i in range(n):
+                self.assertEqual(serve.get('b%d.burst.islet.localhost' % i)[3], str(i).encode())
+                peak_mb = max(peak_mb, self.rss_kb(serve) >> 10)
+            self.assertLess(peak_mb - budget_mb, 150, (peak_mb, budget_mb))
+            self.assertGreater(serve.metric('islet_workers_loaded'), 0)
+        finally:
+            serve.stop()
+            shutil.rmtree(serve.data_dir)
+
     @staticmethod
     def rss_kb(serve):
         with open('/proc/%d/status' % serve.proc.pid) as f:

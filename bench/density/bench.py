@@ -273,6 +273,31 @@ def round_robin_curve(args, results):
         shutil.rmtree(serve.data_dir)
 
 
+def load_burst(args, results):
+    # Budget adherence: first requests to --scripts scripts one after another under a budget 60 MB above what the
+    # idle process holds; the peak RSS seen between requests, against the budget.
+    probe = Serve(extra=('--threads', '1'))
+    time.sleep(1)
+    budget_mb = int(rss_mb(probe.proc.pid)) + 60
+    probe.stop()
+    shutil.rmtree(probe.data_dir)
+    serve = Serve(extra=('--threads', '1', '--memory-budget', str(budget_mb), *args.serve_flag))
+    try:
+        acc = serve.create_account('burst')
+        deploy_many(serve, acc, 0, args.scripts)
+        time.sleep(1.5)
+        peak = 0
+        for i in range(args.scripts):
+            timed_get(serve.public_port, 's%d.burst.islet.localhost' % i)
+            peak = max(peak, rss_mb(serve.proc.pid))
+        results['burst_budget_mb'] = budget_mb
+        results['burst_peak_rss_over_budget_mb'] = peak - budget_mb
+        results['burst_loaded_after'] = workers_loaded(serve)
+    finally:
+        serve.stop()
+        shutil.rmtree(serve.data_dir)
+
+
 def cold_storm(args, results):
     # A warm tenant on the same event loop as a storm of cold starts (--threads 1): wrk keeps 8 connections on the
     # warm hello world while a client sends the first request to each of --scripts never-loaded scripts, one after
@@ -433,6 +458,8 @@ def main():
         cold_storm(args, results)
     if 'curve' in parts:
         round_robin_curve(args, results)
+    if 'burst' in parts:
+        load_burst(args, results)
     if 'workerd' in parts:
         try:
             workerd_density(args, results)

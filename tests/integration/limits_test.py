@@ -262,11 +262,7 @@ class Eviction(unittest.TestCase):
         # First requests to 200 scripts, one after another, under a budget 60 MB above the idle process: each load
         # is counted at once and a pass evicts within 100 ms, so RSS stays within tens of MB of the budget (with
         # a pass only each second, it went 290-360 MB past it).
-        probe = Serve(extra=('--threads', '1'))
-        time.sleep(1)
-        budget_mb = (self.rss_kb(probe) >> 10) + 60
-        probe.stop()
-        shutil.rmtree(probe.data_dir)
+        budget_mb = self.idle_rss_mb() + 60
         serve = Serve(extra=('--threads', '1', '--memory-budget', str(budget_mb)))
         n = 200
         try:
@@ -283,6 +279,16 @@ class Eviction(unittest.TestCase):
             serve.stop()
             shutil.rmtree(serve.data_dir)
 
+    def idle_rss_mb(self):
+        """What an idle islet serve --threads 1 holds, in MB."""
+        probe = Serve(extra=('--threads', '1'))
+        time.sleep(1)
+        try:
+            return self.rss_kb(probe) >> 10
+        finally:
+            probe.stop()
+            shutil.rmtree(probe.data_dir)
+
     @staticmethod
     def rss_kb(serve):
         with open('/proc/%d/status' % serve.proc.pid) as f:
@@ -290,12 +296,7 @@ class Eviction(unittest.TestCase):
 
     def test_memory_budget_evicts_least_recently_used(self):
         # The budget is the process's RSS: here 12 MB above what the idle process holds.
-        probe = Serve(extra=('--threads', '1'))
-        time.sleep(1)
-        idle_mb = self.rss_kb(probe) >> 10
-        probe.stop()
-        shutil.rmtree(probe.data_dir)
-        serve = Serve(extra=('--memory-budget', str(idle_mb + 12), '--threads', '1'))
+        serve = Serve(extra=('--memory-budget', str(self.idle_rss_mb() + 12), '--threads', '1'))
         n = 20
         try:
             acc = serve.create_account('budget')

@@ -540,6 +540,8 @@ void PlatformServer::handle(Thread& t, std::shared_ptr<net::Exchange> exchange) 
   auto [target, versionId] = route(t, req.host, req.target);
   if (target == nullptr) return exchange->respond(textResponse(404, "No worker is deployed at this address\n"));
   if (placement_.enabled() && !exchange->adopted() && handedOff(t, *versionId, *exchange)) return;
+  // A loaded worker without a callback: nothing allocated on the path every warm request takes.
+  if (runtime::Worker* worker = loadedWorker(t, *target, *versionId)) return worker->fetch(std::move(exchange));
   withWorker(t, *target, *versionId, [exchange](Result<runtime::Worker*> worker) {
     if (!worker.isOk()) {
       if (worker.status().code() == StatusCode::kUnavailable) {
@@ -640,19 +642,25 @@ struct PlatformServer::PendingLoad {
   runtime::Metering::IsolateSource source = runtime::Metering::IsolateSource::kMade;
 };
 
-void PlatformServer::withWorker(Thread& t, const Target& target, const std::string& versionId, WorkerReady then) {
+runtime::Worker* PlatformServer::loadedWorker(Thread& t, const Target& target, const std::string& versionId) {
   auto now = std::chrono::steady_clock::now();
   t.lastUsed[versionId] = now;
-  if (auto it = t.workers.find(versionId); it != t.workers.end()) {
-    if (!it->second->broken() && t.loadedOverrides[versionId] == target.overrides) {
-      t.lastWarm = now;
-      return then(it->second.get());
-    }
-    // Broken, or the operator changed the account's limits: this Worker finishes what it holds, a new one takes
-    // new requests.
-    t.retiring.push_back(std::move(it->second));
-    t.workers.erase(it);
+  auto it = t.workers.find(versionId);
+  if (it == t.workers.end()) return nullptr;
+  if (!it->second->broken() && t.loadedOverrides[versionId] == target.overrides) {
+    t.lastWarm = now;
+    return it->second.get();
   }
+  // Broken, or the operator changed the account's limits: this Worker finishes what it holds, a new one takes new
+  // requests.
+  t.retiring.push_back(std::move(it->second));
+  t.workers.erase(it);
+  return nullptr;
+}
+
+void PlatformServer::withWorker(Thread& t, const Target& target, const std::string& versionId, WorkerReady then) {
+  if (runtime::Worker* worker = loadedWorker(t, target, versionId)) return then(worker);
+  auto now = std::chrono::steady_clock::now();
   if (auto waiting = t.loading.find(versionId); waiting != t.loading.end()) {
     waiting->second.push_back(std::move(then));
     return;

@@ -98,6 +98,8 @@ class PlatformServer {
   // loaded (the loop serves other requests while the isolate is made). kUnavailable at capacity; other errors: it
   // failed to load. Requests for a version being loaded wait for that load.
   using WorkerReady = std::function<void(Result<runtime::Worker*>)>;
+  // Thread t's worker for this version if it is loaded and usable (null otherwise); marks it used.
+  runtime::Worker* loadedWorker(Thread& t, const Target& target, const std::string& versionId);
   void withWorker(Thread& t, const Target& target, const std::string& versionId, WorkerReady then);
   struct PendingLoad;
   void finishLoad(Thread& t, const PendingLoad& load, Result<std::unique_ptr<engine::Isolate>> isolate);

@@ -101,6 +101,7 @@ def islet_density(args, results):
         results['deploy_seconds_per_script_ms'] = (time.time() - t0) * 1000 / args.scripts
         pid = serve.proc.pid
         rss0 = rss_mb(pid)
+        counted0 = serve.metric('islet_workers_memory_bytes')
         # Cold start: the first request to each never-loaded script, client-measured.
         cold = [timed_get(serve.public_port, 's%d.bench.islet.localhost' % i) for i in range(args.scripts)]
         results['cold_p50_ms'] = pct(cold, 50)
@@ -110,6 +111,9 @@ def islet_density(args, results):
         time.sleep(1)
         rss1 = rss_mb(pid)
         results['rss_per_worker_mb_at_%d' % args.scripts] = (rss1 - rss0) / args.scripts
+        # What the memory budget counts for each of them (islet_workers_memory_bytes), against that RSS.
+        results['budget_counts_mb_per_worker_at_%d' % args.scripts] = (
+            (serve.metric('islet_workers_memory_bytes') - counted0) / 2**20 / args.scripts)
         # What the process costs while all of them sit idle.
         c0 = cpu_seconds(pid)
         time.sleep(5)

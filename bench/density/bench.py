@@ -4,6 +4,7 @@ a noisy neighbour, CPU-limit precision and metering overhead; workerd measured b
 Usage: bench/density/run.sh [--scripts 1000] [--more 5000] [--seconds 10]
 """
 import argparse
+import contextlib
 import json
 import os
 import shutil
@@ -21,6 +22,21 @@ from lib import TOOLS, free_port, rss_mb, cpu_seconds, wait_port  # noqa: E402
 from serve_process import Serve  # noqa: E402
 
 PADDING = '// ' + 'x' * 100 + '\n'
+
+
+# islet serve for the many-tenant parts: one event loop, a budget and idle timeout that evict nothing.
+MANY_TENANTS = ('--threads', '1', '--memory-budget', '16000', '--idle-timeout', '3600')
+
+
+@contextlib.contextmanager
+def serving(*extra):
+    """islet serve with these flags, stopped and its data removed afterwards."""
+    serve = Serve(extra=extra)
+    try:
+        yield serve
+    finally:
+        serve.stop()
+        shutil.rmtree(serve.data_dir)
 
 
 def script_source(i):
@@ -93,8 +109,7 @@ def deploy_many(serve, acc, first, last):
 
 
 def islet_density(args, results):
-    serve = Serve(extra=('--threads', '1', '--memory-budget', '16000', '--idle-timeout', '3600', *args.serve_flag))
-    try:
+    with serving(*MANY_TENANTS, *args.serve_flag) as serve:
         acc = serve.create_account('bench')
         t0 = time.time()
         deploy_many(serve, acc, 0, args.scripts)
@@ -146,14 +161,10 @@ def islet_density(args, results):
             results['workers_loaded_after_%d' % args.more] = loaded
             results['rss_per_worker_mb_at_%d_loaded' % loaded] = (rss2 - rss0 - (rss2a - rss1)) / loaded
             results['rss_total_mb_at_%d_loaded' % loaded] = rss2
-    finally:
-        serve.stop()
-        shutil.rmtree(serve.data_dir)
 
 
 def noisy_neighbour(args, results):
-    serve = Serve(extra=('--threads', '2', *args.serve_flag))
-    try:
+    with serving('--threads', '2', *args.serve_flag) as serve:
         quiet = serve.create_account('quiet')
         noisy = serve.create_account('noisy')
         serve.deploy_js(quiet, 'app', 'export default { fetch() { return new Response("ok") } }')
@@ -173,15 +184,11 @@ def noisy_neighbour(args, results):
         s = r['result']['scripts'][0]
         results['killed_requests'] = s['requests']
         results['billed_cpu_ms_per_killed_request'] = s['cpu_ms'] / max(1, s['requests'])
-    finally:
-        serve.stop()
-        shutil.rmtree(serve.data_dir)
 
 
 def hot_tenant(args, results):
     # One hello world on two threads: does one hot script use both, and what does placement cost per request?
-    serve = Serve(extra=('--threads', '2', *args.serve_flag))
-    try:
+    with serving('--threads', '2', *args.serve_flag) as serve:
         acc = serve.create_account('hot')
         serve.deploy_js(acc, 'hello', 'export default { fetch() { return new Response("Hello World\\n") } }')
         wrk(serve.public_port, 2, host='hello.hot.islet.localhost')  # warm-up: the script spreads within a second
@@ -191,16 +198,12 @@ def hot_tenant(args, results):
         c1 = cpu_seconds(pid)
         results['hot_tenant_2_threads_rps'] = r['rps']
         results['hot_tenant_2_threads_cpu_us_per_req'] = (c1 - c0) * 1e6 / r['requests']
-    finally:
-        serve.stop()
-        shutil.rmtree(serve.data_dir)
 
 
 def metering_overhead(args, results):
     rows = {}
     for mode in ['on', 'off', 'on', 'off']:
-        serve = Serve(extra=('--threads', '1', '--metering', mode))
-        try:
+        with serving('--threads', '1', '--metering', mode) as serve:
             acc = serve.create_account('m')
             serve.deploy_js(acc, 'hello', 'export default { fetch() { return new Response("Hello World\\n") } }')
             wrk(serve.public_port, 2, host='hello.m.islet.localhost')
@@ -208,9 +211,6 @@ def metering_overhead(args, results):
             r = wrk(serve.public_port, args.seconds, host='hello.m.islet.localhost')
             c1 = cpu_seconds(serve.proc.pid)
             rows.setdefault(mode, []).append((c1 - c0) * 1e6 / r['requests'])
-        finally:
-            serve.stop()
-            shutil.rmtree(serve.data_dir)
     results['cpu_us_per_req_metering_on'] = statistics.median(rows['on'])
     results['cpu_us_per_req_metering_off'] = statistics.median(rows['off'])
     results['metering_overhead_pct'] = (results['cpu_us_per_req_metering_on'] / results['cpu_us_per_req_metering_off'] - 1) * 100
@@ -256,8 +256,7 @@ def preempted(args, results):
 def round_robin_curve(args, results):
     # How the CPU per request of a round robin grows with the number of tenants it cycles over (1 to --scripts),
     # all loaded beforehand: the cost of a request that finds its isolate's memory out of the CPU's caches.
-    serve = Serve(extra=('--threads', '1', '--memory-budget', '16000', '--idle-timeout', '3600', *args.serve_flag))
-    try:
+    with serving(*MANY_TENANTS, *args.serve_flag) as serve:
         acc = serve.create_account('curve')
         deploy_many(serve, acc, 0, args.scripts)
         for i in range(args.scripts):
@@ -272,21 +271,15 @@ def round_robin_curve(args, results):
             r = wrk(serve.public_port, args.seconds, lua=lua)
             results['rr_%d_tenants_cpu_us_per_req' % k] = (cpu_seconds(pid) - c0) * 1e6 / r['requests']
             results['rr_%d_tenants_rps' % k] = r['rps']
-    finally:
-        serve.stop()
-        shutil.rmtree(serve.data_dir)
 
 
 def load_burst(args, results):
     # Budget adherence: first requests to --scripts scripts one after another under a budget 60 MB above what the
     # idle process holds; the peak RSS seen between requests, against the budget.
-    probe = Serve(extra=('--threads', '1'))
-    time.sleep(1)
-    budget_mb = int(rss_mb(probe.proc.pid)) + 60
-    probe.stop()
-    shutil.rmtree(probe.data_dir)
-    serve = Serve(extra=('--threads', '1', '--memory-budget', str(budget_mb), *args.serve_flag))
-    try:
+    with serving('--threads', '1') as probe:
+        time.sleep(1)
+        budget_mb = int(rss_mb(probe.proc.pid)) + 60
+    with serving('--threads', '1', '--memory-budget', str(budget_mb), *args.serve_flag) as serve:
         acc = serve.create_account('burst')
         deploy_many(serve, acc, 0, args.scripts)
         time.sleep(1.5)
@@ -297,9 +290,6 @@ def load_burst(args, results):
         results['burst_budget_mb'] = budget_mb
         results['burst_peak_rss_over_budget_mb'] = peak - budget_mb
         results['burst_loaded_after'] = workers_loaded(serve)
-    finally:
-        serve.stop()
-        shutil.rmtree(serve.data_dir)
 
 
 def cold_storm(args, results):
@@ -307,8 +297,7 @@ def cold_storm(args, results):
     # warm hello world while a client sends the first request to each of --scripts never-loaded scripts, one after
     # another. What the warm tenant's p99 rises by is what the cold starts stall it for; the cold starts' own
     # latency is measured too.
-    serve = Serve(extra=('--threads', '1', '--memory-budget', '16000', '--idle-timeout', '3600', *args.serve_flag))
-    try:
+    with serving(*MANY_TENANTS, *args.serve_flag) as serve:
         acc = serve.create_account('storm')
         serve.deploy_js(acc, 'warm', 'export default { fetch() { return new Response("Hello World\\n") } }')
         deploy_many(serve, acc, 0, args.scripts)
@@ -333,9 +322,6 @@ def cold_storm(args, results):
         results['storm_cold_starts'] = len(cold)
         results['storm_cold_p50_ms'] = pct(cold, 50)
         results['storm_cold_p99_ms'] = pct(cold, 99)
-    finally:
-        serve.stop()
-        shutil.rmtree(serve.data_dir)
 
 
 def deployed(args, results):

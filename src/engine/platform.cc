@@ -1,5 +1,7 @@
 #include "engine/platform.h"
 
+#include "engine/page_allocator.h"
+
 #include <libplatform/libplatform.h>
 #include <v8-initialization.h>
 
@@ -53,9 +55,10 @@ thread_local double tFrozenMs = 0;
 
 class IsletPlatform final : public v8::Platform {
  public:
-  explicit IsletPlatform(std::unique_ptr<v8::Platform> inner) : inner_(std::move(inner)) {}
+  IsletPlatform(std::unique_ptr<v8::Platform> inner, size_t heapReserveBytes)
+      : inner_(std::move(inner)), pages_(inner_->GetPageAllocator(), heapReserveBytes) {}
 
-  v8::PageAllocator* GetPageAllocator() override { return inner_->GetPageAllocator(); }
+  v8::PageAllocator* GetPageAllocator() override { return &pages_; }
   int NumberOfWorkerThreads() override { return inner_->NumberOfWorkerThreads(); }
   std::shared_ptr<v8::TaskRunner> GetForegroundTaskRunner(v8::Isolate* isolate) override {
     return inner_->GetForegroundTaskRunner(isolate);
@@ -73,9 +76,11 @@ class IsletPlatform final : public v8::Platform {
   v8::TracingController* GetTracingController() override { return inner_->GetTracingController(); }
 
   v8::Platform* inner() { return inner_.get(); }
+  const HeapPageAllocator& pages() const { return pages_; }
 
  private:
   std::unique_ptr<v8::Platform> inner_;
+  HeapPageAllocator pages_;
 };
 
 IsletPlatform* gPlatform = nullptr;
@@ -116,12 +121,14 @@ void initialize(const PlatformOptions& options) {
     auto inner = v8::platform::NewDefaultPlatform(options.workerThreads,
                                                   v8::platform::IdleTaskSupport::kDisabled,
                                                   v8::platform::InProcessStackDumping::kDisabled);
-    gPlatform = new IsletPlatform(std::move(inner));
+    gPlatform = new IsletPlatform(std::move(inner), options.heapReserveBytes);
     v8::V8::InitializePlatform(gPlatform);
     v8::V8::Initialize();
   });
 }
 
 v8::Platform* innerPlatform() { return gPlatform ? gPlatform->inner() : nullptr; }
+
+HeapPageAllocator::Stats heapPageStats() { return gPlatform ? gPlatform->pages().stats() : HeapPageAllocator::Stats{}; }
 
 }  // namespace islet::engine

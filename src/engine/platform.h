@@ -12,6 +12,8 @@
 #include <cstdint>
 #include <memory>
 
+#include "engine/page_allocator.h"
+
 namespace islet::engine {
 
 // Per-thread frozen clock. Each event-loop thread calls Clock::advance() when it delivers an event to JS.
@@ -31,6 +33,9 @@ struct PlatformOptions {
   // reserves in address space per memory (explicit bounds checks, no guard regions), so it bounds how many Wasm
   // memories a process holds. Rounded down to whole 64 KiB pages; 0 leaves V8's own cap (4 GiB).
   size_t wasmMaxMemoryBytes = 128u << 20;
+  // Address space (not memory) reserved for V8's heap pages, side by side (engine/page_allocator.h): 256 GB is
+  // about 20,000 loaded workers' pages; past it, pages are mapped one by one as V8 does on its own.
+  size_t heapReserveBytes = size_t{256} << 30;
 };
 
 // Sets V8's flags (no SharedArrayBuffer, no shared Wasm memory, the Wasm memory cap), creates the platform,
@@ -40,6 +45,9 @@ void initialize(const PlatformOptions& options = {});
 // How many times V8 asked islet's replacement of its /proc/self/maps scan (platform.cc) where a new isolate's code
 // range could go. For tests.
 uint64_t freeRangeQueriesAnswered();
+
+// What the heap page allocator holds now (engine/page_allocator.h); zeros before initialize().
+HeapPageAllocator::Stats heapPageStats();
 
 // The default platform inside islet's wrapper; v8::platform::PumpMessageLoop must be given this one.
 v8::Platform* innerPlatform();

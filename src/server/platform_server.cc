@@ -105,8 +105,9 @@ constexpr int64_t kPlacementRecheckMs = 100;
 // A loop that handed a request to a loaded Worker this recently is serving warm traffic (see Thread::lastWarm).
 constexpr std::chrono::seconds kWarmTraffic{1};
 
-// What one more isolate is assumed to map until the next count (a blank one maps about a dozen regions).
-constexpr size_t kMappingsPerWorkerGuess = 24;
+// What one more isolate is assumed to map until the next count: a blank one maps four regions (its code range;
+// its heap pages share the page allocator's few mappings, engine/page_allocator.h), a Wasm memory two more.
+constexpr size_t kMappingsPerWorkerGuess = 8;
 }  // namespace
 
 struct Target {
@@ -424,7 +425,7 @@ void PlatformServer::scheduleFlush() {
   flushTimer_->async_wait([this](boost::system::error_code ec) {
     if (ec) return;
     // Here, not on an event loop: with a thousand isolates loaded, reading /proc/self/maps takes 15-20 ms. Between
-    // readings each load adds a guess (kMappingsPerWorkerGuess, above the ~17 measured), so the count only errs
+    // readings each load adds a guess (kMappingsPerWorkerGuess, above the ~4 measured), so the count only errs
     // high; far below the limit it is read every tenth second, which is most of an idle process's CPU otherwise.
     if (++flushes_ % 10 == 0 || mappings_.load() > mappingLimit_ / 2) mappings_ = countMappings();
     if (usage_) {

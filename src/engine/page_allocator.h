@@ -1,0 +1,71 @@
+#pragma once
+
+#include <v8-platform.h>
+
+#include <cstddef>
+#include <cstdint>
+#include <mutex>
+#include <vector>
+
+namespace islet::engine {
+
+// The page allocator islet gives V8 (the platform's GetPageAllocator).
+//
+// V8's own allocator maps each heap page of every isolate as a mapping of its own, at a random address: about
+// eleven mappings per loaded worker, so the kernel's cap on a process's mappings (vm.max_map_count, 65,530 by
+// default) stopped islet near 4,700 loaded workers. This one reserves one large region of address space at start-up
+// and places every heap-page-sized allocation (at most kSlotBytes, aligned to at most kSlotBytes) in a slot of it,
+// side by side, so that neighbouring pages with the same permissions are one mapping. A slot freed by one isolate is
+// handed back with its memory released (MADV_DONTNEED: it reads as zeros, as a fresh mapping would) and made
+// inaccessible, and reused first. Anything larger — code ranges, large objects, Wasm memories — or executable goes
+// to V8's own allocator, as does everything once the region is full.
+//
+// Thread-safe: V8 allocates and frees pages from every thread that runs an isolate and from its GC threads.
+class HeapPageAllocator final : public v8::PageAllocator {
+ public:
+  // V8 10.2's heap page (kPageSizeBits = 18): the size and alignment it asks for each page of an isolate's heap.
+  static constexpr size_t kSlotBytes = size_t{256} << 10;
+
+  // Reserves reserveBytes of address space (no memory); if that fails, every request goes to fallback.
+  HeapPageAllocator(v8::PageAllocator* fallback, size_t reserveBytes);
+  ~HeapPageAllocator() override;
+  HeapPageAllocator(const HeapPageAllocator&) = delete;
+  HeapPageAllocator& operator=(const HeapPageAllocator&) = delete;
+
+  size_t AllocatePageSize() override;
+  size_t CommitPageSize() override;
+  void SetRandomMmapSeed(int64_t seed) override;
+  void* GetRandomMmapAddr() override;
+  void* AllocatePages(void* hint, size_t length, size_t alignment, Permission permissions) override;
+  bool FreePages(void* address, size_t length) override;
+  bool ReleasePages(void* address, size_t length, size_t newLength) override;
+  bool SetPermissions(void* address, size_t length, Permission permissions) override;
+  bool DiscardSystemPages(void* address, size_t size) override;
+  bool DecommitPages(void* address, size_t size) override;
+
+  struct Stats {
+    size_t slots = 0;        // in the region
+    size_t slotsInUse = 0;   // allocated and not freed
+    size_t slotsTouched = 0;  // ever handed out (the region's high-water mark)
+    uint64_t fallbacks = 0;  // requests that fit a slot but went to V8's allocator because the region was full
+  };
+  Stats stats() const;
+
+ private:
+  bool owns(const void* address) const;
+  static bool fitsSlot(size_t length, size_t alignment, Permission permissions);
+
+  v8::PageAllocator* fallback_;
+  char* region_ = nullptr;  // kSlotBytes-aligned
+  size_t slots_ = 0;
+  void* mapping_ = nullptr;  // what mmap returned (the region plus alignment slack)
+  size_t mappingBytes_ = 0;
+
+  mutable std::mutex mutex_;
+  std::vector<uint32_t> free_;  // freed slots, the most recently freed last
+  size_t next_ = 0;             // slots below this have been handed out at least once
+  size_t inUse_ = 0;
+  uint64_t fallbacks_ = 0;
+};
+
+}  // namespace islet::engine

@@ -28,7 +28,7 @@ bench: build
 	bash bench/hono/run.sh
 	bash bench/url/run.sh
 	bash bench/wasm/run.sh
-	bash bench/density/run.sh --more 0
+	bash bench/density/run.sh
 	python3 bench/streaming/bench.py
 
 clean:

@@ -67,6 +67,11 @@ def workers_loaded(serve):
     return int(serve.metric('islet_workers_loaded'))
 
 
+def mappings(pid):
+    with open('/proc/%d/maps' % pid) as f:
+        return len(f.readlines())
+
+
 def pct(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(len(values) * p / 100))]
@@ -116,6 +121,7 @@ def islet_density(args, results):
         results['deploy_seconds_per_script_ms'] = (time.time() - t0) * 1000 / args.scripts
         pid = serve.proc.pid
         rss0 = rss_mb(pid)
+        maps0 = mappings(pid)
         counted0 = serve.metric('islet_workers_memory_bytes')
         # Cold start: the first request to each never-loaded script, client-measured.
         cold = [timed_get(serve.public_port, 's%d.bench.islet.localhost' % i) for i in range(args.scripts)]
@@ -126,6 +132,8 @@ def islet_density(args, results):
         time.sleep(1)
         rss1 = rss_mb(pid)
         results['rss_per_worker_mb_at_%d' % args.scripts] = (rss1 - rss0) / args.scripts
+        # The kernel caps a process's mappings (vm.max_map_count, 65,530 by default).
+        results['mappings_per_worker_at_%d' % args.scripts] = (mappings(pid) - maps0) / args.scripts
         # What the memory budget counts for each of them (islet_workers_memory_bytes), against that RSS.
         results['budget_counts_mb_per_worker_at_%d' % args.scripts] = (
             (serve.metric('islet_workers_memory_bytes') - counted0) / 2**20 / args.scripts)

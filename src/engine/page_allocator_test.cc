@@ -10,6 +10,7 @@
 #include <fstream>
 #include <memory>
 #include <string>
+#include <vector>
 
 #include "engine/platform.h"
 
@@ -85,6 +86,29 @@ TEST_F(PageAllocatorTest, AFreedSlotIsReusedFirstAndReadsAsZeros) {
   EXPECT_EQ(again[kSlot / 2], 0);
   EXPECT_TRUE(pages.FreePages(again, kSlot / 2));
   EXPECT_EQ(pages.stats().slotsTouched, 1u);
+}
+
+TEST_F(PageAllocatorTest, OnlyAFewFreedSlotsKeepTheirMemoryAndNoneKeepsItsContents) {
+  constexpr size_t kCount = HeapPageAllocator::kKeptSlots + 16;
+  HeapPageAllocator pages(v8Own(), 2 * kCount * kSlot);
+  std::vector<char*> slots;
+  for (size_t i = 0; i < kCount; i++) {
+    char* p = static_cast<char*>(pages.AllocatePages(nullptr, kSlot, kSlot, Permission::kReadWrite));
+    ASSERT_NE(p, nullptr);
+    // Half of each touched, as V8 leaves its pages: the untouched half must read as zeros too after reuse.
+    std::memset(p, 0x77, kSlot / 2);
+    slots.push_back(p);
+  }
+  for (char* p : slots) ASSERT_TRUE(pages.FreePages(p, kSlot));
+  EXPECT_EQ(pages.stats().slotsKept, HeapPageAllocator::kKeptSlots);
+  // Kept or given back, every slot handed out again reads as zeros throughout.
+  for (size_t i = 0; i < kCount; i++) {
+    char* p = static_cast<char*>(pages.AllocatePages(nullptr, kSlot, kSlot, Permission::kReadWrite));
+    ASSERT_NE(p, nullptr);
+    for (size_t at = 0; at < kSlot; at += 4096) ASSERT_EQ(p[at] | p[at + 4095], 0) << i << " " << at;
+  }
+  EXPECT_EQ(pages.stats().slotsKept, 0u);
+  EXPECT_EQ(pages.stats().slotsTouched, kCount);
 }
 
 TEST_F(PageAllocatorTest, LargeExecutableAndOverflowingRequestsGoToV8sAllocator) {

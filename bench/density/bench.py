@@ -281,12 +281,17 @@ def round_robin_curve(args, results):
             results['rr_%d_tenants_rps' % k] = r['rps']
 
 
+def idle_rss_mb():
+    """What an idle islet serve --threads 1 holds."""
+    with serving('--threads', '1') as probe:
+        time.sleep(1)
+        return int(rss_mb(probe.proc.pid))
+
+
 def load_burst(args, results):
     # Budget adherence: first requests to --scripts scripts one after another under a budget 60 MB above what the
     # idle process holds; the peak RSS seen between requests, against the budget.
-    with serving('--threads', '1') as probe:
-        time.sleep(1)
-        budget_mb = int(rss_mb(probe.proc.pid)) + 60
+    budget_mb = idle_rss_mb() + 60
     with serving('--threads', '1', '--memory-budget', str(budget_mb), *args.serve_flag) as serve:
         acc = serve.create_account('burst')
         deploy_many(serve, acc, 0, args.scripts)
@@ -298,6 +303,27 @@ def load_burst(args, results):
         results['burst_budget_mb'] = budget_mb
         results['burst_peak_rss_over_budget_mb'] = peak - budget_mb
         results['burst_loaded_after'] = workers_loaded(serve)
+
+
+def load_churn(args, results):
+    # Loads and evictions back to back: --scripts scripts under a budget 200 MB above the idle process (room for
+    # about 130 workers), requested one after another, twice; the second pass is measured. Nearly every request
+    # loads its worker (mostly from the warm pool) while an eviction pass disposes of others.
+    budget_mb = idle_rss_mb() + 200
+    with serving('--threads', '1', '--memory-budget', str(budget_mb), '--idle-timeout', '3600',
+                 *args.serve_flag) as serve:
+        acc = serve.create_account('churn')
+        deploy_many(serve, acc, 0, args.scripts)
+        hosts = ['s%d.churn.islet.localhost' % i for i in range(args.scripts)]
+        for host in hosts:
+            timed_get(serve.public_port, host)
+        c0 = cpu_seconds(serve.proc.pid)
+        latencies = [timed_get(serve.public_port, host) for host in hosts]
+        results['churn_cpu_us_per_req'] = (cpu_seconds(serve.proc.pid) - c0) * 1e6 / args.scripts
+        results['churn_p50_ms'] = pct(latencies, 50)
+        results['churn_p99_ms'] = pct(latencies, 99)
+        results['churn_loaded_after'] = workers_loaded(serve)
+        results['churn_rss_over_budget_mb'] = rss_mb(serve.proc.pid) - budget_mb
 
 
 def cold_storm(args, results):
@@ -458,6 +484,8 @@ def main():
         round_robin_curve(args, results)
     if 'burst' in parts:
         load_burst(args, results)
+    if 'churn' in parts:
+        load_churn(args, results)
     if 'workerd' in parts:
         try:
             workerd_density(args, results)

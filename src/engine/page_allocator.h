@@ -12,17 +12,17 @@ namespace islet::engine {
 
 // The page allocator islet gives V8 (the platform's GetPageAllocator).
 //
-// V8's own allocator maps each heap page of every isolate as a mapping of its own, at a random address: about
-// eleven mappings per loaded worker, so the kernel's cap on a process's mappings (vm.max_map_count, 65,530 by
-// default) stopped islet near 4,700 loaded workers. This one reserves one large region of address space at start-up
-// and places every heap-page-sized allocation (at most kSlotBytes, aligned to at most kSlotBytes, not executable)
-// in a slot of it, side by side. A slot is readable and writable from its first use on, whatever V8 asks: the used
-// part of the region is one mapping, and handing out or freeing a slot changes no protection (each change is a
+// V8's own allocator maps each heap page of every isolate as a mapping of its own, at a random address: about ten
+// mappings per loaded worker, so the kernel's cap on a process's mappings (vm.max_map_count, 65,530 by default; idle
+// workers are evicted from 80 % of it) held about 3,700 loaded workers. This one reserves one large region of address
+// space at start-up and places every heap-page-sized allocation (at most kSlotBytes, aligned to at most kSlotBytes, not
+// executable) in a slot of it, side by side. A slot is readable and writable from its first use on, whatever V8 asks:
+// the used part of the region is one mapping, and handing out or freeing a slot changes no protection (each change is a
 // system call, and a TLB flush on every core that runs the process). Where V8's own allocator would make memory
-// inaccessible, it is given back instead (MADV_DONTNEED) and reads as zeros. A freed slot is cleared on the thread
-// that frees it; the last few freed keep their memory and are handed out first (faulting in fresh pages is a good
-// part of what a new isolate costs), the others give it back. Anything larger — code ranges, large objects, Wasm
-// memories — or executable goes to V8's own allocator, as does everything once the region is full.
+// inaccessible, it is given back instead (MADV_DONTNEED) and reads as zeros. A freed slot is cleared on the thread that
+// frees it; the last few freed keep their memory and are handed out first (faulting in fresh pages is a good part of
+// what a new isolate costs), the others give it back. Anything larger — code ranges, large objects, Wasm memories — or
+// executable goes to V8's own allocator, as does everything once the region is full.
 //
 // Thread-safe: V8 allocates and frees pages from every thread that runs an isolate and from its GC threads.
 class HeapPageAllocator final : public v8::PageAllocator {

@@ -315,8 +315,8 @@ class Eviction(unittest.TestCase):
 
     def test_a_loaded_worker_takes_few_memory_mappings(self):
         # The kernel's default cap on a process's mappings (65,530) has to hold thousands of loaded workers. With
-        # V8's own page allocator each heap page was a mapping of its own: 14 per blank worker, so the process was
-        # full near 4,700. islet's (engine/page_allocator.h) keeps the heap pages side by side: 4 per worker.
+        # V8's own page allocator each heap page was a mapping of its own: 14 per blank worker, so eviction for
+        # mappings began near 3,700. islet's (engine/page_allocator.h) keeps the heap pages side by side: 4.
         serve = Serve(extra=('--threads', '1'))
         n = 100
         try:

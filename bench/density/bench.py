@@ -72,6 +72,11 @@ def mappings(pid):
         return len(f.readlines())
 
 
+def page_tables_kb(pid):
+    with open('/proc/%d/status' % pid) as f:
+        return int([l for l in f if l.startswith('VmPTE:')][0].split()[1])
+
+
 def pct(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(len(values) * p / 100))]
@@ -121,7 +126,7 @@ def islet_density(args, results):
         results['deploy_seconds_per_script_ms'] = (time.time() - t0) * 1000 / args.scripts
         pid = serve.proc.pid
         rss0 = rss_mb(pid)
-        maps0 = mappings(pid)
+        maps0, pte0 = mappings(pid), page_tables_kb(pid)
         counted0 = serve.metric('islet_workers_memory_bytes')
         # Cold start: the first request to each never-loaded script, client-measured.
         cold = [timed_get(serve.public_port, 's%d.bench.islet.localhost' % i) for i in range(args.scripts)]
@@ -134,6 +139,8 @@ def islet_density(args, results):
         results['rss_per_worker_mb_at_%d' % args.scripts] = (rss1 - rss0) / args.scripts
         # The kernel caps a process's mappings (vm.max_map_count, 65,530 by default).
         results['mappings_per_worker_at_%d' % args.scripts] = (mappings(pid) - maps0) / args.scripts
+        # The kernel's page tables for the process: memory it holds for the workers that RSS does not show.
+        results['page_tables_kb_per_worker_at_%d' % args.scripts] = (page_tables_kb(pid) - pte0) / args.scripts
         # What the memory budget counts for each of them (islet_workers_memory_bytes), against that RSS.
         results['budget_counts_mb_per_worker_at_%d' % args.scripts] = (
             (serve.metric('islet_workers_memory_bytes') - counted0) / 2**20 / args.scripts)

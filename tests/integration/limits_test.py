@@ -242,13 +242,10 @@ class Eviction(unittest.TestCase):
         serve = Serve(extra=('--threads', '1'))
         n = 60
         try:
-            acc = serve.create_account('rss')
-            for i in range(n):
-                serve.deploy_js(acc, 'r%d' % i, 'export default { fetch() { return new Response("%d") } }' % i)
+            hosts = self.deploy_hellos(serve, 'rss', n)
             time.sleep(1.5)
             rss0, counted0 = self.rss_kb(serve) * 1024, serve.metric('islet_workers_memory_bytes')
-            for i in range(n):
-                self.assertEqual(serve.get('r%d.rss.islet.localhost' % i)[0], 200)
+            self.request_each(serve, hosts)
             self.assertTrue(self.wait_for(lambda: serve.metric('islet_workers_loaded') == n))
             time.sleep(2.5)  # an eviction pass measures the workers each second
             rss, counted = self.rss_kb(serve) * 1024 - rss0, serve.metric('islet_workers_memory_bytes') - counted0
@@ -320,12 +317,9 @@ class Eviction(unittest.TestCase):
         serve = Serve(extra=('--threads', '1'))
         n = 100
         try:
-            acc = serve.create_account('few')
-            for i in range(n):
-                serve.deploy_js(acc, 'f%d' % i, 'export default { fetch() { return new Response("%d") } }' % i)
+            hosts = self.deploy_hellos(serve, 'few', n)
             before = self.mappings(serve)
-            for i in range(n):
-                self.assertEqual(serve.get('f%d.few.islet.localhost' % i)[0], 200)
+            self.request_each(serve, hosts)
             self.assertEqual(serve.metric('islet_workers_loaded'), n)
             per_worker = (self.mappings(serve) - before) / n
             self.assertLess(per_worker, 6, per_worker)
@@ -337,6 +331,18 @@ class Eviction(unittest.TestCase):
     def mappings(serve):
         with open('/proc/%d/maps' % serve.proc.pid) as f:
             return len(f.readlines())
+
+    @staticmethod
+    def deploy_hellos(serve, account, n):
+        """n one-line workers in a new account; their hosts."""
+        acc = serve.create_account(account)
+        for i in range(n):
+            serve.deploy_js(acc, 'w%d' % i, 'export default { fetch() { return new Response("%d") } }' % i)
+        return ['w%d.%s.islet.localhost' % (i, account) for i in range(n)]
+
+    def request_each(self, serve, hosts):
+        for host in hosts:
+            self.assertEqual(serve.get(host)[0], 200)
 
     def test_the_mapping_cap_refuses_loads_instead_of_crashing(self):
         # V8 aborts the process when the kernel refuses it a mapping (vm.max_map_count). Here the cap is set just

@@ -161,7 +161,13 @@ def islet_density(args, results):
         results['one_tenant_rps'] = one['rps']
         results['round_robin_rps'] = rr['rps']
         results['round_robin_ratio'] = rr['rps'] / one['rps']
-        if args.more > args.scripts:
+        # 5,000 loaded workers hold ~7.5 GB: skipped, and said, on a machine that has not got it to spare.
+        with open('/proc/meminfo') as f:
+            available_mb = int([l for l in f if l.startswith('MemAvailable:')][0].split()[1]) >> 10
+        if args.more > args.scripts and available_mb < args.more * 2:
+            print('density: %d loaded workers need ~%d MB, %d MB available: that part is skipped'
+                  % (args.more, args.more * 3 // 2, available_mb))
+        elif args.more > args.scripts:
             deploy_many(serve, acc, args.scripts, args.more)
             rss2a = rss_mb(pid)
             # At the kernel's mapping cap (vm.max_map_count) islet answers 503 instead of loading more.

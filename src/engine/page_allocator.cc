@@ -173,10 +173,12 @@ bool HeapPageAllocator::SetPermissions(void* address, size_t length, Permission 
   if (!owns(address)) return fallback_->SetPermissions(address, length, permissions);
   // Inaccessible means no longer needed: the memory is given back, as V8's own allocator does (see AllocatePages).
   if (permissions == kNoAccess) return madvise(address, length, MADV_DONTNEED) == 0;
-  if (permissions == kReadWrite) return true;
-  // Anything else (V8 makes its read-only space's pages read-only) is applied, and undone when the slot is freed.
+  auto slot = static_cast<uint32_t>((static_cast<char*>(address) - region_) / kSlotBytes);
   std::lock_guard<std::mutex> lock(mutex_);
-  otherPermissions_.insert(static_cast<uint32_t>((static_cast<char*>(address) - region_) / kSlotBytes));
+  // Anything else (V8 makes its read-only space's pages read-only) is applied, and undone when the slot is freed;
+  // readable and writable is what a slot already is, unless it was made something else before.
+  if (permissions == kReadWrite && !otherPermissions_.contains(slot)) return true;
+  otherPermissions_.insert(slot);
   return mprotect(address, length, protection(permissions)) == 0;
 }
 

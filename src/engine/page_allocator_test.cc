@@ -111,6 +111,26 @@ TEST_F(PageAllocatorTest, OnlyAFewFreedSlotsKeepTheirMemoryAndNoneKeepsItsConten
   EXPECT_EQ(pages.stats().slotsTouched, kCount);
 }
 
+TEST_F(PageAllocatorTest, ASlotMadeReadOnlyBecomesWritableAgain) {
+  HeapPageAllocator pages(v8Own(), 4 * kSlot);
+  char* p = static_cast<char*>(pages.AllocatePages(nullptr, kSlot, kSlot, Permission::kReadWrite));
+  ASSERT_NE(p, nullptr);
+  p[0] = 1;
+  // As V8 does with its read-only space: sealed, then unsealed.
+  ASSERT_TRUE(pages.SetPermissions(p, kSlot, Permission::kRead));
+  EXPECT_EQ(p[0], 1);
+  ASSERT_TRUE(pages.SetPermissions(p, kSlot, Permission::kReadWrite));
+  p[1] = 2;  // faults if the slot stayed read-only
+  ASSERT_TRUE(pages.SetPermissions(p, kSlot, Permission::kRead));
+  // Freed read-only, the slot is writable for whoever gets it next.
+  ASSERT_TRUE(pages.FreePages(p, kSlot));
+  char* again = static_cast<char*>(pages.AllocatePages(nullptr, kSlot, kSlot, Permission::kReadWrite));
+  ASSERT_EQ(again, p);
+  EXPECT_EQ(again[1], 0);
+  again[1] = 3;
+  EXPECT_TRUE(pages.FreePages(again, kSlot));
+}
+
 TEST_F(PageAllocatorTest, LargeExecutableAndOverflowingRequestsGoToV8sAllocator) {
   HeapPageAllocator pages(v8Own(), 2 * kSlot);
   void* large = pages.AllocatePages(nullptr, 4 * kSlot, kSlot, Permission::kReadWrite);

@@ -366,8 +366,21 @@ constexpr engine::bind::NativeFunction kNatives[] = {
     ISLET_NATIVE("webSocketClose", websocket::close),
 };
 
+// Rarely used APIs, run in a worker's isolate on first use instead of held by every isolate (engine::LazyApi).
+constexpr const char* kUrlPatternGlobals[] = {"URLPattern"};
+constexpr const char* kWasiGlobals[] = {"WASI"};
+constexpr const char* kCacheGlobals[] = {"Cache", "CacheStorage", "caches"};
+constexpr const char* kSubtleGlobals[] = {"CryptoKey", "SubtleCrypto"};
+constexpr const char* kCompressionGlobals[] = {"CompressionStream", "DecompressionStream"};
+constexpr const char* kWebSocketGlobals[] = {"WebSocket", "WebSocketPair"};
+constexpr engine::LazyApi kLazy[] = {
+    {"urlpattern/urlpattern.js", kUrlPatternGlobals},   {"wasi/wasi.js", kWasiGlobals},
+    {"cache/cache.js", kCacheGlobals},                   {"crypto/subtle.js", kSubtleGlobals},
+    {"compression/compression.js", kCompressionGlobals}, {"websocket/websocket.js", kWebSocketGlobals},
+};
+
 }  // namespace
 
-engine::ApiDefinition definition() { return {kNatives, scripts(), warmUpScripts()}; }
+engine::ApiDefinition definition() { return {kNatives, scripts(), warmUpScripts(), kLazy}; }
 
 }  // namespace islet::api

@@ -89,11 +89,11 @@ const EmbeddedSource* embeddedSource(const EmbeddedScript& script) {
   return it->second;
 }
 
-// Runs one API file (a script evaluating to `function (g, native, internal)`) in `context`. `external`: its
-// source is an external string (files of api.scripts, whose resources are in the external reference table).
-Status runApiScript(v8::Isolate* isolate, v8::Local<v8::Context> context, const EmbeddedScript& script,
-                    bool external, v8::Local<v8::Object> native, v8::Local<v8::Object> internal) {
-  v8::TryCatch tryCatch(isolate);
+// Compiles one API file (a script evaluating to `function (g, native, internal)`) in `context` and returns that
+// function. `external`: its source is an external string (files of api.scripts, whose resources are in the
+// external reference table).
+v8::MaybeLocal<v8::Function> compileApiScript(v8::Isolate* isolate, v8::Local<v8::Context> context,
+                                              const EmbeddedScript& script, bool external) {
   v8::Local<v8::String> source;
   const EmbeddedSource* resource = external ? embeddedSource(script) : nullptr;
   bool made = resource != nullptr
@@ -101,19 +101,53 @@ Status runApiScript(v8::Isolate* isolate, v8::Local<v8::Context> context, const 
                   : v8::String::NewFromUtf8(isolate, script.source, v8::NewStringType::kNormal,
                                             static_cast<int>(script.length))
                         .ToLocal(&source);
-  if (!made) return Status::internal(fmt::format("{}: source too large", script.name));
+  if (!made) {
+    isolate->ThrowException(v8::Exception::Error(bind::str(isolate, fmt::format("{}: source too large", script.name))));
+    return {};
+  }
   v8::ScriptOrigin origin(isolate, bind::str(isolate, fmt::format("islet:{}", script.name)));
   v8::Local<v8::Script> compiled;
   v8::Local<v8::Value> fn;
   if (!v8::Script::Compile(context, source, &origin).ToLocal(&compiled) || !compiled->Run(context).ToLocal(&fn)) {
-    return Status::internal(describeException(isolate, tryCatch));
+    return {};
   }
-  if (!fn->IsFunction()) return Status::internal(fmt::format("{}: does not evaluate to a function", script.name));
+  if (!fn->IsFunction()) {
+    isolate->ThrowException(
+        v8::Exception::Error(bind::str(isolate, fmt::format("{}: does not evaluate to a function", script.name))));
+    return {};
+  }
+  return fn.As<v8::Function>();
+}
+
+// Runs one API file in `context`.
+Status runApiScript(v8::Isolate* isolate, v8::Local<v8::Context> context, const EmbeddedScript& script,
+                    bool external, v8::Local<v8::Object> native, v8::Local<v8::Object> internal) {
+  v8::TryCatch tryCatch(isolate);
+  v8::Local<v8::Function> fn;
   v8::Local<v8::Value> args[] = {context->Global(), native, internal};
-  if (fn.As<v8::Function>()->Call(context, v8::Undefined(isolate), 3, args).IsEmpty()) {
+  if (!compileApiScript(isolate, context, script, external).ToLocal(&fn) ||
+      fn->Call(context, v8::Undefined(isolate), 3, args).IsEmpty()) {
     return Status::internal(describeException(isolate, tryCatch));
   }
   return Status::ok();
+}
+
+// The process's API files, for compileLazyApi: one API definition per process (set by Engine and buildSnapshot).
+std::span<const EmbeddedScript> gApiScripts;
+
+// internal.compileApi(index): the function of API file `index`, for internal.defineLazy (prelude.js). Reachable
+// from API code only (internal is never given to a worker); the index is checked all the same.
+void compileLazyApi(const v8::FunctionCallbackInfo<v8::Value>& info) {
+  v8::Isolate* isolate = info.GetIsolate();
+  uint32_t index = 0;
+  if (info.Length() < 1 || !info[0]->IsUint32() || (index = info[0].As<v8::Uint32>()->Value()) >= gApiScripts.size()) {
+    isolate->ThrowException(v8::Exception::RangeError(bind::str(isolate, "no such API file")));
+    return;
+  }
+  v8::Local<v8::Function> fn;
+  if (compileApiScript(isolate, isolate->GetCurrentContext(), gApiScripts[index], true).ToLocal(&fn)) {
+    info.GetReturnValue().Set(fn);
+  }
 }
 
 void appendLocation(v8::Isolate* isolate, v8::Local<v8::Message> message, std::string& out) {
@@ -132,6 +166,7 @@ Host* Host::from(v8::Isolate* isolate) { return static_cast<Host*>(isolate->GetD
 std::vector<intptr_t> externalReferences(const ApiDefinition& api) {
   std::vector<intptr_t> refs;
   for (const auto& n : api.natives) refs.push_back(reinterpret_cast<intptr_t>(n.callback));
+  refs.push_back(reinterpret_cast<intptr_t>(&compileLazyApi));
   // The same files in the same order in the process that builds the snapshot and in every one that reads it.
   for (const auto& script : api.scripts) {
     if (const EmbeddedSource* source = embeddedSource(script)) refs.push_back(reinterpret_cast<intptr_t>(source));
@@ -187,10 +222,39 @@ class WarmUpHost final : public Host {
   double timeOrigin() const override { return 0; }
 };
 
-// Runs the API's natives and scripts into `context` (entered); `internal` gets the object they share.
+// Makes each of api.lazy a placeholder on the global (internal.defineLazy, prelude.js).
+Status defineLazyApis(v8::Isolate* isolate, v8::Local<v8::Context> context, const ApiDefinition& api,
+                      v8::Local<v8::Object> internal) {
+  if (api.lazy.empty()) return Status::ok();
+  v8::TryCatch tryCatch(isolate);
+  v8::Local<v8::Value> defineLazy;
+  if (!internal->Get(context, bind::str(isolate, "defineLazy")).ToLocal(&defineLazy) || !defineLazy->IsFunction()) {
+    return Status::internal("prelude.js defines no internal.defineLazy");
+  }
+  for (const LazyApi& lazy : api.lazy) {
+    auto it = std::find_if(api.scripts.begin(), api.scripts.end(),
+                           [&](const EmbeddedScript& s) { return std::string_view(s.name) == lazy.file; });
+    if (it == api.scripts.end()) return Status::internal(fmt::format("lazy API file {} is not an API file", lazy.file));
+    v8::Local<v8::Array> globals = v8::Array::New(isolate, static_cast<int>(lazy.globals.size()));
+    for (uint32_t i = 0; i < lazy.globals.size(); i++) {
+      if (globals->Set(context, i, bind::str(isolate, lazy.globals[i])).IsNothing()) break;
+    }
+    v8::Local<v8::Value> args[] = {globals, v8::Integer::NewFromUnsigned(isolate, it - api.scripts.begin()),
+                                   bind::str(isolate, lazy.file)};
+    if (defineLazy.As<v8::Function>()->Call(context, v8::Undefined(isolate), 3, args).IsEmpty()) {
+      return Status::internal(describeException(isolate, tryCatch));
+    }
+  }
+  return Status::ok();
+}
+
+// Runs the API's natives and scripts into `context` (entered); `internal` gets the object they share. Files of
+// api.lazy are not run, only announced (defineLazyApis) once the others have run.
 Status runApi(v8::Isolate* isolate, v8::Local<v8::Context> context, const ApiDefinition& api,
               std::span<const EmbeddedScript> scripts, v8::Local<v8::Object>* internal) {
-  v8::Local<v8::Object> native = v8::Object::New(isolate);
+  // Without a prototype, as `internal` is: a property they lack is undefined, never looked up on an
+  // Object.prototype a worker may have given getters (which would receive the object as `this`).
+  v8::Local<v8::Object> native = v8::Object::New(isolate, v8::Null(isolate), nullptr, nullptr, 0);
   for (const auto& n : api.natives) {
     auto fn = v8::FunctionTemplate::New(isolate, n.callback, {}, {}, 0, v8::ConstructorBehavior::kThrow)
                   ->GetFunction(context)
@@ -198,19 +262,34 @@ Status runApi(v8::Isolate* isolate, v8::Local<v8::Context> context, const ApiDef
     fn->SetName(bind::str(isolate, n.name));
     native->Set(context, bind::str(isolate, n.name), fn).Check();
   }
-  *internal = v8::Object::New(isolate);
+  *internal = v8::Object::New(isolate, v8::Null(isolate), nullptr, nullptr, 0);
+  auto compileApi = v8::FunctionTemplate::New(isolate, &compileLazyApi, {}, {}, 1, v8::ConstructorBehavior::kThrow)
+                        ->GetFunction(context)
+                        .ToLocalChecked();
+  (*internal)->Set(context, bind::str(isolate, "compileApi"), compileApi).Check();
+  bool lazyDefined = false;
   for (const auto& script : scripts) {
     bool external = std::any_of(api.scripts.begin(), api.scripts.end(),
                                 [&](const EmbeddedScript& s) { return s.source == script.source; });
+    if (!external && !lazyDefined) {
+      // The API's own files have run; what follows (the warm-up) may use the lazy ones.
+      if (Status s = defineLazyApis(isolate, context, api, *internal); !s.isOk()) return s;
+      lazyDefined = true;
+    }
+    bool lazy = std::any_of(api.lazy.begin(), api.lazy.end(),
+                            [&](const LazyApi& l) { return std::string_view(l.file) == script.name; });
+    if (external && lazy) continue;
     Status s = runApiScript(isolate, context, script, external, native, *internal);
     if (!s.isOk()) return s;
   }
+  if (!lazyDefined) return defineLazyApis(isolate, context, api, *internal);
   return Status::ok();
 }
 
 }  // namespace
 
 Result<std::string> Engine::buildSnapshot(const ApiDefinition& api) {
+  gApiScripts = api.scripts;
   std::vector<intptr_t> refs = externalReferences(api);
   v8::SnapshotCreator creator(refs.data());
   v8::Isolate* isolate = creator.GetIsolate();
@@ -253,6 +332,7 @@ Result<std::string> Engine::buildSnapshot(const ApiDefinition& api) {
 }
 
 Engine::Engine(const ApiDefinition& api, std::string_view snapshot) : externalReferences_(externalReferences(api)) {
+  gApiScripts = api.scripts;
   blob_.data = snapshot.data();
   blob_.raw_size = static_cast<int>(snapshot.size());
 }

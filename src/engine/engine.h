@@ -27,6 +27,16 @@ struct EmbeddedScript {
   size_t length;
 };
 
+// An API file that rarely used APIs live in, left out of the snapshot: each global it defines starts as an accessor
+// (prelude.js, internal.defineLazy) that runs the file in the worker's isolate the first time it is read, and
+// internal.requireApi(file) runs it for API code that needs what it adds to `internal`. A loaded worker that never
+// uses it does not hold it (about 9 % of a blank worker's memory and 19 % of its isolate's creation for the six
+// files islet loads so, docs/benchmarks.md).
+struct LazyApi {
+  const char* file;                      // the name of one of ApiDefinition::scripts
+  std::span<const char* const> globals;  // the global properties it defines
+};
+
 // Everything the API layer contributes: its native functions and JS files, in load order.
 struct ApiDefinition {
   std::span<const bind::NativeFunction> natives;
@@ -36,6 +46,7 @@ struct ApiDefinition {
   // that bytecode, so every isolate starts with it instead of parsing and compiling on its first request. They
   // leave no state behind: the snapshot holds the first context only.
   std::span<const EmbeddedScript> warmUp;
+  std::span<const LazyApi> lazy;  // of `scripts`, the files run on first use
 };
 
 // What an isolate asks of whoever runs it (the runtime's Worker). Called on the isolate's thread only.

@@ -47,7 +47,7 @@ class EngineTest : public ::testing::Test {
  protected:
   static void SetUpTestSuite() {
     initialize();
-    ApiDefinition api{kNatives, kScripts, kWarmUpScripts};
+    ApiDefinition api{kNatives, kScripts, kWarmUpScripts, {}};
     auto blob = Engine::buildSnapshot(api);
     ASSERT_TRUE(blob.isOk()) << blob.status().message();
     snapshot_ = new std::string(std::move(blob.value()));
@@ -129,7 +129,7 @@ TEST_F(EngineTest, AnIsolateMadeOnOneThreadRunsOnAnother) {
 TEST_F(EngineTest, ApiSourcesAreSharedNotCopiedIntoEachHeap) {
   auto heapUsedWith = [&](const std::string& source) -> size_t {
     const EmbeddedScript scripts[] = {{"big.js", source.data(), source.size()}};
-    ApiDefinition api{kNatives, scripts, {}};
+    ApiDefinition api{kNatives, scripts, {}, {}};
     auto blob = Engine::buildSnapshot(api);
     EXPECT_TRUE(blob.isOk()) << blob.status().message();
     if (!blob.isOk()) return 0;

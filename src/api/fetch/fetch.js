@@ -131,7 +131,10 @@
     }
     if (typeof body === 'number') body = internal.nativeBodyStream(body);
     // An upstream accepted a WebSocket: the body slot carries the end the worker uses.
-    if (status === 101) body = internal.webSocketFromRuntime(id);
+    if (status === 101) {
+      internal.requireApi('websocket/websocket.js');
+      body = internal.webSocketFromRuntime(id);
+    }
     pending.delete(id);
     p.resolve([status, statusText, headers, body]);
   };

@@ -121,6 +121,7 @@
 
     get subtle() {
       if (this !== cryptoObject) throw illegal();
+      internal.requireApi('crypto/subtle.js');
       const s = internal.cryptoSubtle;
       return s === undefined ? undefined : s;
     }

@@ -164,6 +164,7 @@
       // A 101 handing the client end of a WebSocketPair to the client: the runtime upgrades the connection.
       let socketId;
       try {
+        internal.requireApi('websocket/websocket.js');  // loaded already: the Response checked its webSocket
         socketId = internal.webSocketTransfer(parts.webSocket);
       } catch (e) {
         failed(id, e);

@@ -129,7 +129,10 @@ def islet_density(args, results):
         maps0, pte0 = mappings(pid), page_tables_kb(pid)
         counted0 = serve.metric('islet_workers_memory_bytes')
         # Cold start: the first request to each never-loaded script, client-measured.
+        c0 = cpu_seconds(pid)
         cold = [timed_get(serve.public_port, 's%d.bench.islet.localhost' % i) for i in range(args.scripts)]
+        # The server's CPU per cold start (the isolate, wherever it was made, the compile, the first request).
+        results['cold_cpu_us_per_start'] = (cpu_seconds(pid) - c0) * 1e6 / args.scripts
         results['cold_p50_ms'] = pct(cold, 50)
         results['cold_p99_ms'] = pct(cold, 99)
         warm = [timed_get(serve.public_port, 's%d.bench.islet.localhost' % i) for i in range(min(200, args.scripts))]
@@ -318,6 +321,28 @@ def load_burst(args, results):
         results['burst_loaded_after'] = workers_loaded(serve)
 
 
+def lazy_first_use(args, results):
+    # What loading a rarely used API on first use costs (engine::LazyApi): first requests to 200 never-loaded
+    # scripts whose handler constructs a URLPattern and digests with crypto.subtle, against 200 hello worlds.
+    uses = ('export default { async fetch(request) { const p = new URLPattern({ pathname: "/:id" });'
+            ' const d = await crypto.subtle.digest("SHA-256", new Uint8Array(8));'
+            ' return new Response(String(p.test(request.url)) + d.byteLength); } };\n')
+    with serving(*MANY_TENANTS, *args.serve_flag) as serve:
+        acc = serve.create_account('lazy')
+        for i in range(200):
+            for name, source in (('h%d' % i, script_source(i)), ('u%d' % i, uses + PADDING * 98)):
+                status, r = serve.upload(acc, name, [('index.js', 'application/javascript+module', source.encode())],
+                                         {'main_module': 'index.js'})
+                assert status == 200, r
+        time.sleep(1)
+        for kind in ('h', 'u'):
+            c0 = cpu_seconds(serve.proc.pid)
+            cold = [timed_get(serve.public_port, '%s%d.lazy.islet.localhost' % (kind, i)) for i in range(200)]
+            label = 'hello' if kind == 'h' else 'urlpattern_subtle'
+            results['lazy_%s_cold_p50_ms' % label] = pct(cold, 50)
+            results['lazy_%s_cold_cpu_us' % label] = (cpu_seconds(serve.proc.pid) - c0) * 1e6 / 200
+
+
 def load_churn(args, results):
     # Loads and evictions back to back: --scripts scripts under a budget 200 MB above the idle process (room for
     # about 130 workers), requested one after another, twice; the second pass is measured. Nearly every request
@@ -499,6 +524,8 @@ def main():
         load_burst(args, results)
     if 'churn' in parts:
         load_churn(args, results)
+    if 'lazy' in parts:
+        lazy_first_use(args, results)
     if 'workerd' in parts:
         try:
             workerd_density(args, results)

@@ -42,6 +42,7 @@
         throw e;
       }
       state = 'loaded';
+      internal.compileApi(index, true);  // the process's code cache of the file, if none is made yet
       for (let i = 0; i < assigned.length; i++) internal.defineGlobal(g, assigned[i][0], assigned[i][1]);
     };
     loaders[file] = load;

@@ -135,7 +135,34 @@ Status runApiScript(v8::Isolate* isolate, v8::Local<v8::Context> context, const 
 // The process's API files, for compileLazyApi: one API definition per process (set by Engine and buildSnapshot).
 std::span<const EmbeddedScript> gApiScripts;
 
-// internal.compileApi(index): the function of API file `index`, for internal.defineLazy (prelude.js). Reachable
+// V8 code caches of the lazily loaded API files, made by the first isolate of the process that loads each and
+// consumed by every later one: a file is then deserialized, not parsed and compiled again (docs/benchmarks.md).
+// Made and read in this process only, never stored. Entries are never removed, so their bytes stay valid.
+class LazyApiCodeCaches {
+ public:
+  // The cache of file `index`, or null when none is made yet.
+  const std::string* get(uint32_t index) {
+    std::lock_guard lock(mutex_);
+    auto it = caches_.find(index);
+    return it == caches_.end() ? nullptr : it->second.get();
+  }
+  void put(uint32_t index, const uint8_t* data, int length) {
+    std::lock_guard lock(mutex_);
+    caches_.try_emplace(index, std::make_unique<std::string>(reinterpret_cast<const char*>(data), length));
+  }
+
+ private:
+  std::mutex mutex_;
+  std::unordered_map<uint32_t, std::unique_ptr<std::string>> caches_;
+};
+
+LazyApiCodeCaches& lazyApiCodeCaches() {
+  static auto* caches = new LazyApiCodeCaches();
+  return *caches;
+}
+
+// internal.compileApi(index): the function of API file `index`, for internal.defineLazy (prelude.js); a second
+// call (internal.compileApi(index, true), once the file has run) makes the process's code cache of it. Reachable
 // from API code only (internal is never given to a worker); the index is checked all the same.
 void compileLazyApi(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Isolate* isolate = info.GetIsolate();
@@ -144,10 +171,42 @@ void compileLazyApi(const v8::FunctionCallbackInfo<v8::Value>& info) {
     isolate->ThrowException(v8::Exception::RangeError(bind::str(isolate, "no such API file")));
     return;
   }
-  v8::Local<v8::Function> fn;
-  if (compileApiScript(isolate, isolate->GetCurrentContext(), gApiScripts[index], true).ToLocal(&fn)) {
-    info.GetReturnValue().Set(fn);
+  const EmbeddedScript& script = gApiScripts[index];
+  const EmbeddedSource* resource = embeddedSource(script);
+  v8::Local<v8::String> text;
+  if (resource == nullptr ||
+      !v8::String::NewExternalOneByte(isolate, const_cast<EmbeddedSource*>(resource)).ToLocal(&text)) {
+    isolate->ThrowException(v8::Exception::Error(bind::str(isolate, "an API file that is not ASCII cannot load lazily")));
+    return;
   }
+  v8::ScriptOrigin origin(isolate, bind::str(isolate, fmt::format("islet:{}", script.name)));
+  const std::string* cache = lazyApiCodeCaches().get(index);
+  auto* cached = cache == nullptr ? nullptr
+                                  : new v8::ScriptCompiler::CachedData(reinterpret_cast<const uint8_t*>(cache->data()),
+                                                                       static_cast<int>(cache->size()));
+  v8::ScriptCompiler::Source source(text, origin, cached);  // owns `cached`, not its bytes
+  v8::Local<v8::Context> context = isolate->GetCurrentContext();
+  v8::Local<v8::Script> compiled;
+  auto options = cached != nullptr ? v8::ScriptCompiler::kConsumeCodeCache : v8::ScriptCompiler::kNoCompileOptions;
+  if (!v8::ScriptCompiler::Compile(context, &source, options).ToLocal(&compiled)) return;
+  bool makeCache = info.Length() > 1 && info[1]->IsTrue();
+  if (makeCache) {
+    // Called again after the file ran: what its top level compiled is in the cache too.
+    if (cache == nullptr) {
+      std::unique_ptr<v8::ScriptCompiler::CachedData> data(
+          v8::ScriptCompiler::CreateCodeCache(compiled->GetUnboundScript()));
+      if (data != nullptr) lazyApiCodeCaches().put(index, data->data, data->length);
+    }
+    return;
+  }
+  v8::Local<v8::Value> fn;
+  if (!compiled->Run(context).ToLocal(&fn)) return;
+  if (!fn->IsFunction()) {
+    isolate->ThrowException(
+        v8::Exception::Error(bind::str(isolate, fmt::format("{}: does not evaluate to a function", script.name))));
+    return;
+  }
+  info.GetReturnValue().Set(fn);
 }
 
 void appendLocation(v8::Isolate* isolate, v8::Local<v8::Message> message, std::string& out) {

@@ -146,15 +146,21 @@ class LazyApiCodeCaches {
     auto it = caches_.find(index);
     return it == caches_.end() ? nullptr : it->second.get();
   }
-  void put(uint32_t index, const uint8_t* data, int length) {
+  // False when another isolate made one first (that one stays).
+  bool put(uint32_t index, const uint8_t* data, int length) {
     std::lock_guard lock(mutex_);
-    caches_.try_emplace(index, std::make_unique<std::string>(reinterpret_cast<const char*>(data), length));
+    return caches_.try_emplace(index, std::make_unique<std::string>(reinterpret_cast<const char*>(data), length))
+        .second;
   }
 
  private:
   std::mutex mutex_;
   std::unordered_map<uint32_t, std::unique_ptr<std::string>> caches_;
 };
+
+std::atomic<uint64_t> gLazyCachesMade{0};
+std::atomic<uint64_t> gLazyCachesConsumed{0};
+std::atomic<uint64_t> gLazyCachesRejected{0};
 
 LazyApiCodeCaches& lazyApiCodeCaches() {
   static auto* caches = new LazyApiCodeCaches();
@@ -181,6 +187,8 @@ void compileLazyApi(const v8::FunctionCallbackInfo<v8::Value>& info) {
   }
   v8::ScriptOrigin origin(isolate, bind::str(isolate, fmt::format("islet:{}", script.name)));
   const std::string* cache = lazyApiCodeCaches().get(index);
+  bool makeCache = info.Length() > 1 && info[1]->IsTrue();
+  if (makeCache && cache != nullptr) return;  // made already, by this isolate or another
   auto* cached = cache == nullptr ? nullptr
                                   : new v8::ScriptCompiler::CachedData(reinterpret_cast<const uint8_t*>(cache->data()),
                                                                        static_cast<int>(cache->size()));
@@ -189,16 +197,15 @@ void compileLazyApi(const v8::FunctionCallbackInfo<v8::Value>& info) {
   v8::Local<v8::Script> compiled;
   auto options = cached != nullptr ? v8::ScriptCompiler::kConsumeCodeCache : v8::ScriptCompiler::kNoCompileOptions;
   if (!v8::ScriptCompiler::Compile(context, &source, options).ToLocal(&compiled)) return;
-  bool makeCache = info.Length() > 1 && info[1]->IsTrue();
   if (makeCache) {
-    // Called again after the file ran: what its top level compiled is in the cache too.
-    if (cache == nullptr) {
-      std::unique_ptr<v8::ScriptCompiler::CachedData> data(
-          v8::ScriptCompiler::CreateCodeCache(compiled->GetUnboundScript()));
-      if (data != nullptr) lazyApiCodeCaches().put(index, data->data, data->length);
-    }
+    // Called again after the file ran (the compile above found it in the isolate's compilation cache): what its
+    // top level compiled is in the code cache too.
+    std::unique_ptr<v8::ScriptCompiler::CachedData> data(
+        v8::ScriptCompiler::CreateCodeCache(compiled->GetUnboundScript()));
+    if (data != nullptr && lazyApiCodeCaches().put(index, data->data, data->length)) gLazyCachesMade.fetch_add(1);
     return;
   }
+  if (cached != nullptr) (cached->rejected ? gLazyCachesRejected : gLazyCachesConsumed).fetch_add(1);
   v8::Local<v8::Value> fn;
   if (!compiled->Run(context).ToLocal(&fn)) return;
   if (!fn->IsFunction()) {
@@ -219,6 +226,10 @@ void appendLocation(v8::Isolate* isolate, v8::Local<v8::Message> message, std::s
 }
 
 }  // namespace
+
+LazyApiCacheStats lazyApiCacheStats() {
+  return {gLazyCachesMade.load(), gLazyCachesConsumed.load(), gLazyCachesRejected.load()};
+}
 
 Host* Host::from(v8::Isolate* isolate) { return static_cast<Host*>(isolate->GetData(kHostSlot)); }
 

@@ -37,6 +37,14 @@ struct LazyApi {
   std::span<const char* const> globals;  // the global properties it defines
 };
 
+// The process's code caches of lazily loaded API files: made (one per file), used by a later load, refused by V8.
+struct LazyApiCacheStats {
+  uint64_t made = 0;
+  uint64_t consumed = 0;
+  uint64_t rejected = 0;
+};
+LazyApiCacheStats lazyApiCacheStats();
+
 // Everything the API layer contributes: its native functions and JS files, in load order.
 struct ApiDefinition {
   std::span<const bind::NativeFunction> natives;

@@ -292,6 +292,16 @@ class WarmUpHost final : public Host {
   double timeOrigin() const override { return 0; }
 };
 
+// An object without a prototype, for `native` and `internal`: a property they lack is undefined, never looked up
+// on an Object.prototype a worker may have given getters (which would receive the object as `this`). Made as a
+// plain object whose prototype is then removed: one made without a prototype (Object::New with null,
+// Object.create(null)) keeps its properties in a dictionary, and every request reads both objects many times.
+v8::Local<v8::Object> nullPrototypeObject(v8::Isolate* isolate, v8::Local<v8::Context> context) {
+  v8::Local<v8::Object> object = v8::Object::New(isolate);
+  object->SetPrototype(context, v8::Null(isolate)).Check();
+  return object;
+}
+
 // Makes each of api.lazy a placeholder on the global (internal.defineLazy, prelude.js).
 Status defineLazyApis(v8::Isolate* isolate, v8::Local<v8::Context> context, const ApiDefinition& api,
                       v8::Local<v8::Object> internal) {
@@ -322,9 +332,7 @@ Status defineLazyApis(v8::Isolate* isolate, v8::Local<v8::Context> context, cons
 // api.lazy are not run, only announced (defineLazyApis) once the others have run.
 Status runApi(v8::Isolate* isolate, v8::Local<v8::Context> context, const ApiDefinition& api,
               std::span<const EmbeddedScript> scripts, v8::Local<v8::Object>* internal) {
-  // Without a prototype, as `internal` is: a property they lack is undefined, never looked up on an
-  // Object.prototype a worker may have given getters (which would receive the object as `this`).
-  v8::Local<v8::Object> native = v8::Object::New(isolate, v8::Null(isolate), nullptr, nullptr, 0);
+  v8::Local<v8::Object> native = nullPrototypeObject(isolate, context);
   for (const auto& n : api.natives) {
     auto fn = v8::FunctionTemplate::New(isolate, n.callback, {}, {}, 0, v8::ConstructorBehavior::kThrow)
                   ->GetFunction(context)
@@ -332,7 +340,7 @@ Status runApi(v8::Isolate* isolate, v8::Local<v8::Context> context, const ApiDef
     fn->SetName(bind::str(isolate, n.name));
     native->Set(context, bind::str(isolate, n.name), fn).Check();
   }
-  *internal = v8::Object::New(isolate, v8::Null(isolate), nullptr, nullptr, 0);
+  *internal = nullPrototypeObject(isolate, context);
   auto compileApi = v8::FunctionTemplate::New(isolate, &compileLazyApi, {}, {}, 1, v8::ConstructorBehavior::kThrow)
                         ->GetFunction(context)
                         .ToLocalChecked();

@@ -319,7 +319,8 @@ Status defineLazyApis(v8::Isolate* isolate, v8::Local<v8::Context> context, cons
     for (uint32_t i = 0; i < lazy.globals.size(); i++) {
       if (globals->Set(context, i, bind::str(isolate, lazy.globals[i])).IsNothing()) break;
     }
-    v8::Local<v8::Value> args[] = {globals, v8::Integer::NewFromUnsigned(isolate, it - api.scripts.begin()),
+    auto index = static_cast<uint32_t>(it - api.scripts.begin());
+    v8::Local<v8::Value> args[] = {globals, v8::Integer::NewFromUnsigned(isolate, index),
                                    bind::str(isolate, lazy.file)};
     if (defineLazy.As<v8::Function>()->Call(context, v8::Undefined(isolate), 3, args).IsEmpty()) {
       return Status::internal(describeException(isolate, tryCatch));

@@ -506,26 +506,12 @@ def main():
             islet_density(args, results)
         except Exception as e:  # noqa: BLE001 - report what was measured so far
             print('islet density part failed: %r' % e)
-    if 'noisy' in parts:
-        noisy_neighbour(args, results)
-    if 'hot' in parts:
-        hot_tenant(args, results)
-    if 'metering' in parts:
-        metering_overhead(args, results)
-    if 'preempted' in parts:
-        preempted(args, results)
-    if 'deployed' in parts:
-        deployed(args, results)
-    if 'storm' in parts:
-        cold_storm(args, results)
-    if 'curve' in parts:
-        round_robin_curve(args, results)
-    if 'burst' in parts:
-        load_burst(args, results)
-    if 'churn' in parts:
-        load_churn(args, results)
-    if 'lazy' in parts:
-        lazy_first_use(args, results)
+    for name, part in (('noisy', noisy_neighbour), ('hot', hot_tenant), ('metering', metering_overhead),
+                       ('preempted', preempted), ('deployed', deployed), ('storm', cold_storm),
+                       ('curve', round_robin_curve), ('burst', load_burst), ('churn', load_churn),
+                       ('lazy', lazy_first_use)):
+        if name in parts:
+            part(args, results)
     if 'workerd' in parts:
         try:
             workerd_density(args, results)

@@ -169,11 +169,12 @@ LazyApiCodeCaches& lazyApiCodeCaches() {
 
 // internal.compileApi(index): the function of API file `index`, for internal.defineLazy (prelude.js); a second
 // call (internal.compileApi(index, true), once the file has run) makes the process's code cache of it. Reachable
-// from API code only (internal is never given to a worker); the index is checked all the same.
-void compileLazyApi(const v8::FunctionCallbackInfo<v8::Value>& info) {
-  v8::Isolate* isolate = info.GetIsolate();
+// from API code only (internal is never given to a worker); the index is checked all the same. Called through
+// bind's trampoline, so no C++ exception (an allocation failing) crosses V8's frames.
+void compileLazyApi(bind::Args& info) {
+  v8::Isolate* isolate = info.isolate();
   uint32_t index = 0;
-  if (info.Length() < 1 || !info[0]->IsUint32() || (index = info[0].As<v8::Uint32>()->Value()) >= gApiScripts.size()) {
+  if (info.length() < 1 || !info[0]->IsUint32() || (index = info[0].As<v8::Uint32>()->Value()) >= gApiScripts.size()) {
     isolate->ThrowException(v8::Exception::RangeError(bind::str(isolate, "no such API file")));
     return;
   }
@@ -187,7 +188,7 @@ void compileLazyApi(const v8::FunctionCallbackInfo<v8::Value>& info) {
   }
   v8::ScriptOrigin origin(isolate, bind::str(isolate, fmt::format("islet:{}", script.name)));
   const std::string* cache = lazyApiCodeCaches().get(index);
-  bool makeCache = info.Length() > 1 && info[1]->IsTrue();
+  bool makeCache = info.length() > 1 && info[1]->IsTrue();
   if (makeCache && cache != nullptr) return;  // made already, by this isolate or another
   auto* cached = cache == nullptr ? nullptr
                                   : new v8::ScriptCompiler::CachedData(reinterpret_cast<const uint8_t*>(cache->data()),
@@ -213,7 +214,7 @@ void compileLazyApi(const v8::FunctionCallbackInfo<v8::Value>& info) {
         v8::Exception::Error(bind::str(isolate, fmt::format("{}: does not evaluate to a function", script.name))));
     return;
   }
-  info.GetReturnValue().Set(fn);
+  info.returnValue(fn);
 }
 
 void appendLocation(v8::Isolate* isolate, v8::Local<v8::Message> message, std::string& out) {
@@ -236,7 +237,7 @@ Host* Host::from(v8::Isolate* isolate) { return static_cast<Host*>(isolate->GetD
 std::vector<intptr_t> externalReferences(const ApiDefinition& api) {
   std::vector<intptr_t> refs;
   for (const auto& n : api.natives) refs.push_back(reinterpret_cast<intptr_t>(n.callback));
-  refs.push_back(reinterpret_cast<intptr_t>(&compileLazyApi));
+  refs.push_back(reinterpret_cast<intptr_t>(&bind::trampoline<compileLazyApi>));
   // The same files in the same order in the process that builds the snapshot and in every one that reads it.
   for (const auto& script : api.scripts) {
     if (const EmbeddedSource* source = embeddedSource(script)) refs.push_back(reinterpret_cast<intptr_t>(source));
@@ -342,7 +343,8 @@ Status runApi(v8::Isolate* isolate, v8::Local<v8::Context> context, const ApiDef
     native->Set(context, bind::str(isolate, n.name), fn).Check();
   }
   *internal = nullPrototypeObject(isolate, context);
-  auto compileApi = v8::FunctionTemplate::New(isolate, &compileLazyApi, {}, {}, 1, v8::ConstructorBehavior::kThrow)
+  auto compileApi = v8::FunctionTemplate::New(isolate, &bind::trampoline<compileLazyApi>, {}, {}, 1,
+                                              v8::ConstructorBehavior::kThrow)
                         ->GetFunction(context)
                         .ToLocalChecked();
   (*internal)->Set(context, bind::str(isolate, "compileApi"), compileApi).Check();

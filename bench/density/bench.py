@@ -4,7 +4,6 @@ a noisy neighbour, CPU-limit precision and metering overhead; workerd measured b
 Usage: bench/density/run.sh [--scripts 1000] [--more 5000] [--seconds 10]
 """
 import argparse
-import contextlib
 import json
 import os
 import shutil
@@ -28,15 +27,9 @@ PADDING = '// ' + 'x' * 100 + '\n'
 MANY_TENANTS = ('--threads', '1', '--memory-budget', '16000', '--idle-timeout', '3600')
 
 
-@contextlib.contextmanager
 def serving(*extra):
-    """islet serve with these flags, stopped and its data removed afterwards."""
-    serve = Serve(extra=extra)
-    try:
-        yield serve
-    finally:
-        serve.stop()
-        shutil.rmtree(serve.data_dir)
+    """islet serve with these flags, for `with`: stopped and its data removed afterwards."""
+    return Serve(extra=extra)
 
 
 def script_source(i):

@@ -47,8 +47,7 @@ class DevScheduled(unittest.TestCase):
 
 class ServeCron(unittest.TestCase):
     def test_every_minute_trigger_runs_within_a_minute(self):
-        serve = Serve()
-        try:
+        with Serve() as serve:
             acc = serve.create_account('crons')
             base = '/accounts/%s/storage/kv/namespaces' % acc['id']
             ns = serve.api('POST', base, token=acc['token'], body={'title': 'c'})[1]['result']['id']
@@ -68,9 +67,6 @@ class ServeCron(unittest.TestCase):
             self.assertTrue(body.startswith(b'* * * * * at '), body)
             minute_ms = int(body.split(b' at ')[1])
             self.assertEqual(minute_ms % 60000, 0)
-        finally:
-            serve.stop()
-            shutil.rmtree(serve.data_dir)
 
 
 if __name__ == '__main__':

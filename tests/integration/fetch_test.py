@@ -198,8 +198,7 @@ class Subrequests(unittest.TestCase):
 
 class PrivateAddresses(unittest.TestCase):
     def test_private_addresses_are_refused_by_default(self):
-        serve = Serve()
-        try:
+        with Serve() as serve:
             acc = serve.create_account('ssrf')
             serve.deploy_js(acc, 'probe', '''export default { async fetch() {
                 const out = [];
@@ -212,9 +211,6 @@ class PrivateAddresses(unittest.TestCase):
             } }''' % (serve.api_port, serve.api_port, serve.api_port))
             status, _, _, body = serve.get('probe.ssrf.islet.localhost')
             self.assertEqual(json.loads(body), ['refused'] * 5)
-        finally:
-            serve.stop()
-            shutil.rmtree(serve.data_dir)
 
 
 if __name__ == '__main__':

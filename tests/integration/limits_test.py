@@ -143,8 +143,7 @@ class Metering(unittest.TestCase):
             shutil.rmtree(serve.data_dir)
 
     def test_prometheus_metrics(self):
-        serve = Serve()
-        try:
+        with Serve() as serve:
             acc = serve.create_account('metrics')
             serve.deploy_js(acc, 'm', 'export default { fetch() { return new Response("m") } }')
             for _ in range(5):
@@ -158,9 +157,6 @@ class Metering(unittest.TestCase):
             self.assertIn('islet_requests_total{outcome="ok"} 5', text)
             self.assertIn('islet_workers_loaded', text)
             self.assertIn('islet_cpu_seconds_total', text)
-        finally:
-            serve.stop()
-            shutil.rmtree(serve.data_dir)
 
 
 class Eviction(unittest.TestCase):
@@ -171,8 +167,7 @@ class Eviction(unittest.TestCase):
         return cond()
 
     def test_idle_workers_are_evicted_and_reload_on_demand(self):
-        serve = Serve(extra=('--idle-timeout', '1', '--threads', '1'))
-        try:
+        with Serve(extra=('--idle-timeout', '1', '--threads', '1')) as serve:
             acc = serve.create_account('idle')
             serve.deploy_js(acc, 'a', 'let n = 0; export default { fetch() { return new Response(String(++n)) } }')
             self.assertEqual(serve.get('a.idle.islet.localhost')[3], b'1')
@@ -181,17 +176,13 @@ class Eviction(unittest.TestCase):
             self.assertTrue(self.wait_for(lambda: serve.metric('islet_workers_loaded') == 0))
             # Evicted: the next request cold-starts a fresh isolate (its module state starts again).
             self.assertEqual(serve.get('a.idle.islet.localhost')[3], b'1')
-        finally:
-            serve.stop()
-            shutil.rmtree(serve.data_dir)
 
     def test_cold_starts_beside_warm_traffic_wait_for_the_pool(self):
         # One event loop serves a warm tenant while twelve scripts cold-start at once, two requests each. The loop
         # does not stop to make isolates: loads the pool cannot serve at once wait for its maker (counted in
         # /metrics), every request is answered, and each script loads once (its two requests share one isolate).
-        serve = Serve(extra=('--threads', '1'))
-        n = 12
-        try:
+        with Serve(extra=('--threads', '1')) as serve:
+            n = 12
             acc = serve.create_account('mix')
             serve.deploy_js(acc, 'warm', 'export default { fetch() { return new Response("warm") } }')
             for i in range(n):
@@ -232,16 +223,12 @@ class Eviction(unittest.TestCase):
             made = serve.metric('islet_worker_load_isolates_total{from="made"}')
             self.assertGreater(waited, 0)
             self.assertEqual(waited + pooled + made, n + 1)
-        finally:
-            serve.stop()
-            shutil.rmtree(serve.data_dir)
 
     def test_the_budget_counts_what_workers_add_to_rss(self):
         # The budget is of memory the process holds: what it counts for loaded workers should track the RSS they
         # add (counting V8's committed heap said 1.7 times as much, so a 4 GB budget held 2.7 GB of workers).
-        serve = Serve(extra=('--threads', '1'))
-        n = 60
-        try:
+        with Serve(extra=('--threads', '1')) as serve:
+            n = 60
             hosts = self.deploy_hellos(serve, 'rss', n)
             time.sleep(1.5)
             rss0, counted0 = self.rss_kb(serve) * 1024, serve.metric('islet_workers_memory_bytes')
@@ -251,18 +238,14 @@ class Eviction(unittest.TestCase):
             rss, counted = self.rss_kb(serve) * 1024 - rss0, serve.metric('islet_workers_memory_bytes') - counted0
             self.assertGreater(counted / rss, 0.8, (counted, rss))
             self.assertLess(counted / rss, 1.35, (counted, rss))
-        finally:
-            serve.stop()
-            shutil.rmtree(serve.data_dir)
 
     def test_a_burst_of_loads_stays_near_the_budget(self):
         # First requests to 200 scripts, one after another, under a budget 60 MB above the idle process: each load
         # is counted at once and a pass evicts within 100 ms, so RSS stays within tens of MB of the budget (with
         # a pass only each second, it went 290-360 MB past it).
         budget_mb = self.idle_rss_mb() + 60
-        serve = Serve(extra=('--threads', '1', '--memory-budget', str(budget_mb)))
-        n = 200
-        try:
+        with Serve(extra=('--threads', '1', '--memory-budget', str(budget_mb))) as serve:
+            n = 200
             acc = serve.create_account('burst')
             for i in range(n):
                 serve.deploy_js(acc, 'b%d' % i, 'export default { fetch() { return new Response("%d") } }' % i)
@@ -272,19 +255,12 @@ class Eviction(unittest.TestCase):
                 peak_mb = max(peak_mb, self.rss_kb(serve) >> 10)
             self.assertLess(peak_mb - budget_mb, 150, (peak_mb, budget_mb))
             self.assertGreater(serve.metric('islet_workers_loaded'), 0)
-        finally:
-            serve.stop()
-            shutil.rmtree(serve.data_dir)
 
     def idle_rss_mb(self):
         """What an idle islet serve --threads 1 holds, in MB."""
-        probe = Serve(extra=('--threads', '1'))
-        time.sleep(1)
-        try:
+        with Serve(extra=('--threads', '1')) as probe:
+            time.sleep(1)
             return self.rss_kb(probe) >> 10
-        finally:
-            probe.stop()
-            shutil.rmtree(probe.data_dir)
 
     @staticmethod
     def rss_kb(serve):
@@ -293,9 +269,8 @@ class Eviction(unittest.TestCase):
 
     def test_memory_budget_evicts_least_recently_used(self):
         # The budget is the process's RSS: here 12 MB above what the idle process holds.
-        serve = Serve(extra=('--memory-budget', str(self.idle_rss_mb() + 12), '--threads', '1'))
-        n = 20
-        try:
+        with Serve(extra=('--memory-budget', str(self.idle_rss_mb() + 12), '--threads', '1')) as serve:
+            n = 20
             acc = serve.create_account('budget')
             for i in range(n):
                 serve.deploy_js(acc, 's%d' % i, 'export default { fetch() { return new Response("%d") } }' % i)
@@ -306,26 +281,19 @@ class Eviction(unittest.TestCase):
             self.assertGreater(serve.metric('islet_workers_loaded'), 0)
             for i in range(n):  # every script still answers: evicted ones cold-start again
                 self.assertEqual(serve.get('s%d.budget.islet.localhost' % i)[3], str(i).encode())
-        finally:
-            serve.stop()
-            shutil.rmtree(serve.data_dir)
 
     def test_a_loaded_worker_takes_few_memory_mappings(self):
         # The kernel's default cap on a process's mappings (65,530) has to hold thousands of loaded workers. With
         # V8's own page allocator each heap page was a mapping of its own: 14 per blank worker, so eviction for
         # mappings began near 3,700. islet's (engine/page_allocator.h) keeps the heap pages side by side: 4.
-        serve = Serve(extra=('--threads', '1'))
-        n = 100
-        try:
+        with Serve(extra=('--threads', '1')) as serve:
+            n = 100
             hosts = self.deploy_hellos(serve, 'few', n)
             before = self.mappings(serve)
             self.request_each(serve, hosts)
             self.assertEqual(serve.metric('islet_workers_loaded'), n)
             per_worker = (self.mappings(serve) - before) / n
             self.assertLess(per_worker, 6, per_worker)
-        finally:
-            serve.stop()
-            shutil.rmtree(serve.data_dir)
 
     @staticmethod
     def mappings(serve):
@@ -348,15 +316,11 @@ class Eviction(unittest.TestCase):
         # V8 aborts the process when the kernel refuses it a mapping (vm.max_map_count). Here the cap is set just
         # above what the idle process maps, so only a few isolates fit: the rest are refused with a 503 while idle
         # workers are evicted to make room, and the process lives on.
-        probe = Serve(extra=('--threads', '1'))
-        with open('/proc/%d/maps' % probe.proc.pid) as f:
-            baseline = len(f.readlines())
-        probe.stop()
-        shutil.rmtree(probe.data_dir)
+        with Serve(extra=('--threads', '1')) as probe:
+            baseline = self.mappings(probe)
         cap = int((baseline + 150) / 0.9)
-        serve = Serve(extra=('--threads', '1', '--max-mappings', str(cap)))
-        n = 30
-        try:
+        with Serve(extra=('--threads', '1', '--max-mappings', str(cap))) as serve:
+            n = 30
             acc = serve.create_account('maps')
             for i in range(n):
                 serve.deploy_js(acc, 'm%d' % i, 'export default { fetch() { return new Response("%d") } }' % i)
@@ -370,9 +334,6 @@ class Eviction(unittest.TestCase):
             self.assertTrue(self.wait_for(
                 lambda: serve.get('m%d.maps.islet.localhost' % refused)[0] == 200, timeout=15), serve.log()[-1500:])
             self.assertIn('memory mappings', serve.log())
-        finally:
-            serve.stop()
-            shutil.rmtree(serve.data_dir)
 
 
 if __name__ == '__main__':

@@ -186,8 +186,7 @@ class Spread(unittest.TestCase):
         return conns
 
     def test_a_script_is_loaded_on_one_loop_and_its_connections_follow_it(self):
-        serve = Serve(extra=('--threads', '2'))
-        try:
+        with Serve(extra=('--threads', '2')) as serve:
             acc = serve.create_account('one')
             serve.deploy_js(acc, 'app', 'export default { fetch() { return new Response("ok") } }')
             conns = self.open_and_call(serve, 'app.one.islet.localhost', 8)
@@ -196,13 +195,9 @@ class Spread(unittest.TestCase):
             self.assertEqual(sorted(connections.values()), [0, 8])
             for s in conns:
                 s.close()
-        finally:
-            serve.stop()
-            shutil.rmtree(serve.data_dir)
 
     def test_with_placement_off_connections_are_spread_over_the_loops(self):
-        serve = Serve(extra=('--threads', '2', '--placement', 'off'))
-        try:
+        with Serve(extra=('--threads', '2', '--placement', 'off')) as serve:
             acc = serve.create_account('off')
             serve.deploy_js(acc, 'app', 'export default { fetch() { return new Response("ok") } }')
             conns = self.open_and_call(serve, 'app.off.islet.localhost', 8)
@@ -211,9 +206,6 @@ class Spread(unittest.TestCase):
             self.assertEqual(loaded, 2)  # every loop runs what its connections bring
             for s in conns:
                 s.close()
-        finally:
-            serve.stop()
-            shutil.rmtree(serve.data_dir)
 
 
 if __name__ == '__main__':

@@ -2,6 +2,7 @@
 import json
 import os
 import re
+import shutil
 import signal
 import subprocess
 import tempfile
@@ -34,6 +35,14 @@ class Serve:
         self._log.flush()
         with open(self.log_path) as f:
             return f.read()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        """Leaving `with Serve(...) as serve:` stops islet and removes its data directory."""
+        self.stop()
+        shutil.rmtree(self.data_dir, ignore_errors=True)
 
     def stop(self):
         self.proc.terminate()

@@ -194,17 +194,13 @@ class Wasi(unittest.TestCase):
                             os.path.join(os.path.dirname(os.path.abspath(__file__)), 'wasm', 'wasi_probe.c')],
                            check=True, capture_output=True)
             probe = read(wasm)
-        serve = Serve()
-        try:
+        with Serve() as serve:
             acc = serve.create_account('wasi')
             status, r = serve.upload(acc, 'probe', [('index.js', 'application/javascript+module', PROBE_JS.encode()),
                                                     ('probe.wasm', 'application/wasm', probe)], {'main_module': 'index.js'})
             self.assertEqual(status, 200, r)
             status, _, _, body = serve.get(host('probe', acc))
             self.assertEqual(status, 200, body)
-        finally:
-            serve.stop()
-            shutil.rmtree(serve.data_dir)
         result = json.loads(body)
         self.assertEqual(result['code'], 7)  # exit(7): proc_exit, caught by start()
         self.assertEqual(result['stderr'], 'probe wrote to stderr\n')

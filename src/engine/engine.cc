@@ -89,28 +89,39 @@ const EmbeddedSource* embeddedSource(const EmbeddedScript& script) {
   return it->second;
 }
 
-// Compiles one API file (a script evaluating to `function (g, native, internal)`) in `context` and returns that
-// function. `external`: its source is an external string (files of api.scripts, whose resources are in the
-// external reference table).
-v8::MaybeLocal<v8::Function> compileApiScript(v8::Isolate* isolate, v8::Local<v8::Context> context,
-                                              const EmbeddedScript& script, bool external) {
-  v8::Local<v8::String> source;
+// Compiles one API file (a script evaluating to `function (g, native, internal)`) in `context`. `external`: its
+// source is an external string (files of api.scripts, whose resources are in the external reference table).
+// `cache`: a V8 code cache of it to compile from, or null; `*rejected` says whether V8 refused it.
+v8::MaybeLocal<v8::Script> compileApiFile(v8::Isolate* isolate, v8::Local<v8::Context> context,
+                                          const EmbeddedScript& script, bool external,
+                                          const std::string* cache = nullptr, bool* rejected = nullptr) {
+  v8::Local<v8::String> text;
   const EmbeddedSource* resource = external ? embeddedSource(script) : nullptr;
   bool made = resource != nullptr
-                  ? v8::String::NewExternalOneByte(isolate, const_cast<EmbeddedSource*>(resource)).ToLocal(&source)
+                  ? v8::String::NewExternalOneByte(isolate, const_cast<EmbeddedSource*>(resource)).ToLocal(&text)
                   : v8::String::NewFromUtf8(isolate, script.source, v8::NewStringType::kNormal,
                                             static_cast<int>(script.length))
-                        .ToLocal(&source);
+                        .ToLocal(&text);
   if (!made) {
     isolate->ThrowException(v8::Exception::Error(bind::str(isolate, fmt::format("{}: source too large", script.name))));
     return {};
   }
   v8::ScriptOrigin origin(isolate, bind::str(isolate, fmt::format("islet:{}", script.name)));
-  v8::Local<v8::Script> compiled;
+  auto* cached = cache == nullptr ? nullptr
+                                  : new v8::ScriptCompiler::CachedData(reinterpret_cast<const uint8_t*>(cache->data()),
+                                                                       static_cast<int>(cache->size()));
+  v8::ScriptCompiler::Source source(text, origin, cached);  // owns `cached`, not its bytes
+  auto options = cached != nullptr ? v8::ScriptCompiler::kConsumeCodeCache : v8::ScriptCompiler::kNoCompileOptions;
+  v8::MaybeLocal<v8::Script> compiled = v8::ScriptCompiler::Compile(context, &source, options);
+  if (rejected != nullptr) *rejected = cached != nullptr && cached->rejected;
+  return compiled;
+}
+
+// Runs a compiled API file: the function it evaluates to.
+v8::MaybeLocal<v8::Function> apiFunction(v8::Isolate* isolate, v8::Local<v8::Context> context,
+                                         const EmbeddedScript& script, v8::Local<v8::Script> compiled) {
   v8::Local<v8::Value> fn;
-  if (!v8::Script::Compile(context, source, &origin).ToLocal(&compiled) || !compiled->Run(context).ToLocal(&fn)) {
-    return {};
-  }
+  if (!compiled->Run(context).ToLocal(&fn)) return {};
   if (!fn->IsFunction()) {
     isolate->ThrowException(
         v8::Exception::Error(bind::str(isolate, fmt::format("{}: does not evaluate to a function", script.name))));
@@ -123,9 +134,11 @@ v8::MaybeLocal<v8::Function> compileApiScript(v8::Isolate* isolate, v8::Local<v8
 Status runApiScript(v8::Isolate* isolate, v8::Local<v8::Context> context, const EmbeddedScript& script,
                     bool external, v8::Local<v8::Object> native, v8::Local<v8::Object> internal) {
   v8::TryCatch tryCatch(isolate);
+  v8::Local<v8::Script> compiled;
   v8::Local<v8::Function> fn;
   v8::Local<v8::Value> args[] = {context->Global(), native, internal};
-  if (!compileApiScript(isolate, context, script, external).ToLocal(&fn) ||
+  if (!compileApiFile(isolate, context, script, external).ToLocal(&compiled) ||
+      !apiFunction(isolate, context, script, compiled).ToLocal(&fn) ||
       fn->Call(context, v8::Undefined(isolate), 3, args).IsEmpty()) {
     return Status::internal(describeException(isolate, tryCatch));
   }
@@ -179,25 +192,13 @@ void compileLazyApi(bind::Args& info) {
     return;
   }
   const EmbeddedScript& script = gApiScripts[index];
-  const EmbeddedSource* resource = embeddedSource(script);
-  v8::Local<v8::String> text;
-  if (resource == nullptr ||
-      !v8::String::NewExternalOneByte(isolate, const_cast<EmbeddedSource*>(resource)).ToLocal(&text)) {
-    isolate->ThrowException(v8::Exception::Error(bind::str(isolate, "an API file that is not ASCII cannot load lazily")));
-    return;
-  }
-  v8::ScriptOrigin origin(isolate, bind::str(isolate, fmt::format("islet:{}", script.name)));
   const std::string* cache = lazyApiCodeCaches().get(index);
   bool makeCache = info.length() > 1 && info[1]->IsTrue();
   if (makeCache && cache != nullptr) return;  // made already, by this isolate or another
-  auto* cached = cache == nullptr ? nullptr
-                                  : new v8::ScriptCompiler::CachedData(reinterpret_cast<const uint8_t*>(cache->data()),
-                                                                       static_cast<int>(cache->size()));
-  v8::ScriptCompiler::Source source(text, origin, cached);  // owns `cached`, not its bytes
   v8::Local<v8::Context> context = isolate->GetCurrentContext();
   v8::Local<v8::Script> compiled;
-  auto options = cached != nullptr ? v8::ScriptCompiler::kConsumeCodeCache : v8::ScriptCompiler::kNoCompileOptions;
-  if (!v8::ScriptCompiler::Compile(context, &source, options).ToLocal(&compiled)) return;
+  bool rejected = false;
+  if (!compileApiFile(isolate, context, script, true, cache, &rejected).ToLocal(&compiled)) return;
   if (makeCache) {
     // Called again after the file ran (the compile above found it in the isolate's compilation cache): what its
     // top level compiled is in the code cache too.
@@ -206,14 +207,9 @@ void compileLazyApi(bind::Args& info) {
     if (data != nullptr && lazyApiCodeCaches().put(index, data->data, data->length)) gLazyCachesMade.fetch_add(1);
     return;
   }
-  if (cached != nullptr) (cached->rejected ? gLazyCachesRejected : gLazyCachesConsumed).fetch_add(1);
-  v8::Local<v8::Value> fn;
-  if (!compiled->Run(context).ToLocal(&fn)) return;
-  if (!fn->IsFunction()) {
-    isolate->ThrowException(
-        v8::Exception::Error(bind::str(isolate, fmt::format("{}: does not evaluate to a function", script.name))));
-    return;
-  }
+  if (cache != nullptr) (rejected ? gLazyCachesRejected : gLazyCachesConsumed).fetch_add(1);
+  v8::Local<v8::Function> fn;
+  if (!apiFunction(isolate, context, script, compiled).ToLocal(&fn)) return;
   info.returnValue(fn);
 }
 

@@ -146,6 +146,44 @@ export default {
 '''
 
 
+# Native bodies (still on a socket) that are read whole or handed on without a ReadableStream: the streams family,
+# loaded on first use, stays unloaded until .body or clone() needs a stream.
+NATIVE_WORKER = r'''
+const streamsLoaded = () => typeof Object.getOwnPropertyDescriptor(globalThis, 'ReadableStream').get !== 'function';
+const sum = (bytes) => { let s = 0; for (let i = 0; i < bytes.length; i++) s += bytes[i]; return s; };
+export default {
+  async fetch(request, env) {
+    const u = new URL(request.url);
+    switch (u.pathname) {
+      case '/read': {
+        const before = streamsLoaded();
+        const bytes = new Uint8Array(await request.arrayBuffer());
+        let again = 'none';
+        try { await request.text(); } catch (e) { again = e.constructor.name; }
+        const up = await fetch(env.UPSTREAM + '/source?n=300000');
+        const down = new Uint8Array(await up.arrayBuffer());
+        return Response.json({ before, after: streamsLoaded(), length: bytes.length, sum: sum(bytes),
+                               used: request.bodyUsed, again, upLength: down.length, upSum: sum(down) });
+      }
+      case '/pass':   // the upstream's response as it is: its body handed on by id
+        return fetch(env.UPSTREAM + '/source?n=' + u.searchParams.get('n'));
+      case '/up':     // the request (and its body) sent on whole
+        return fetch(new Request(env.UPSTREAM + '/sink', request));
+      case '/state':
+        return Response.json({ loaded: streamsLoaded() });
+      case '/clone': {
+        const c = request.clone();
+        const [a, b] = await Promise.all([request.text(), c.text()]);
+        return Response.json({ same: a === b, length: a.length, loaded: streamsLoaded() });
+      }
+      default:
+        return new Response('?', { status: 404 });
+    }
+  },
+};
+'''
+
+
 def vm_hwm_mb(pid):
     with open('/proc/%d/status' % pid) as f:
         for line in f:
@@ -223,6 +261,7 @@ class Streaming(unittest.TestCase):
                                  '--cpu-limit-ms', '5000'))
         acc = cls.serve.create_account('streams')
         cls.serve.deploy_js(acc, 'stream', WORKER, [{'type': 'plain_text', 'name': 'UPSTREAM', 'text': up}])
+        cls.serve.deploy_js(acc, 'native', NATIVE_WORKER, [{'type': 'plain_text', 'name': 'UPSTREAM', 'text': up}])
 
     @classmethod
     def tearDownClass(cls):
@@ -233,9 +272,9 @@ class Streaming(unittest.TestCase):
     def connect(self):
         return socket.create_connection(('127.0.0.1', self.serve.public_port), timeout=60)
 
-    def send_body(self, sock, path, n, chunked=False, extra=''):
+    def send_body(self, sock, path, n, chunked=False, extra='', host=None):
         framing = 'Transfer-Encoding: chunked' if chunked else 'Content-Length: %d' % n
-        sock.sendall(('POST %s HTTP/1.1\r\nHost: %s\r\n%s\r\n%s\r\n' % (path, self.HOST, framing, extra)).encode())
+        sock.sendall(('POST %s HTTP/1.1\r\nHost: %s\r\n%s\r\n%s\r\n' % (path, host or self.HOST, framing, extra)).encode())
         left = n
         while left > 0:
             piece = BLOCK[:min(left, len(BLOCK))]
@@ -362,6 +401,37 @@ class Streaming(unittest.TestCase):
             self.assertEqual(body, b'ignored')
             s.settimeout(5)
             self.assertEqual(s.recv(100), b'')  # closed: the unread body cannot be skipped
+        finally:
+            s.close()
+
+    def test_native_bodies_read_whole_or_passed_on_need_no_stream(self):
+        host = 'native.streams.islet.localhost'
+        n = 3 << 20
+        s = self.connect()
+        try:
+            # A chunked request body read whole (arrayBuffer) and a fetch() response read whole: no stream made.
+            self.send_body(s, '/read', n, chunked=True, host=host)
+            self.assertEqual(self.json_response(s), {
+                'before': False, 'after': False, 'length': n, 'sum': self.expected_sum(n), 'used': True,
+                'again': 'TypeError', 'upLength': 300000, 'upSum': self.expected_sum(300000)})
+            # The upstream's response returned as it is: its body goes to the client by id.
+            m = 5 << 20
+            s.sendall(('GET /pass?n=%d HTTP/1.1\r\nHost: %s\r\n\r\n' % (m, host)).encode())
+            status, headers, rest = read_head(s)
+            self.assertEqual(status, 200)
+            count, crc = 0, 0
+            for piece in ChunkedReader(s, headers, rest).pieces():
+                count += len(piece)
+                crc = zlib.crc32(piece, crc)
+            self.assertEqual((count, crc), (m, pattern_crc(m)))
+            # The request sent upstream as it is, its body by id.
+            self.send_body(s, '/up', n, host=host)
+            self.assertEqual(self.json_response(s), {'count': n, 'crc': pattern_crc(n), 'chunked': False})
+            s.sendall(('GET /state HTTP/1.1\r\nHost: %s\r\n\r\n' % host).encode())
+            self.assertEqual(self.json_response(s), {'loaded': False})
+            # clone() tees a stream: the family loads, and both copies read the same bytes.
+            self.send_body(s, '/clone', 100000, host=host)
+            self.assertEqual(self.json_response(s), {'same': True, 'length': 100000, 'loaded': True})
         finally:
             s.close()
 

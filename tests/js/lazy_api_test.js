@@ -1,11 +1,17 @@
-// Rarely used APIs load on first use (engine::LazyApi, prelude.js): URLPattern, WASI, the Cache API, SubtleCrypto,
-// CompressionStream and WebSocket are not in the snapshot, so a worker that never uses them does not hold them.
-// The tests run in order in one isolate: the first ones see the APIs before anything loaded them.
+// APIs many workers never use load on first use (engine::LazyApi, prelude.js): streams, console, URLPattern, WASI,
+// the Cache API, SubtleCrypto, CompressionStream and WebSocket are not in the snapshot, so a worker that never uses
+// them does not hold them. The tests run in order in one isolate: the first ones see the APIs before anything loaded
+// them (console excepted: the test runner reads console.log before the first test).
 'use strict';
 
 const descriptor = (name) => Object.getOwnPropertyDescriptor(globalThis, name);
+const STREAMS = ['ReadableStream', 'ReadableStreamDefaultReader', 'ReadableStreamBYOBReader',
+  'ReadableStreamDefaultController', 'ReadableByteStreamController', 'ReadableStreamBYOBRequest', 'WritableStream',
+  'WritableStreamDefaultWriter', 'WritableStreamDefaultController', 'TransformStream',
+  'TransformStreamDefaultController', 'ByteLengthQueuingStrategy', 'CountQueuingStrategy', 'TextEncoderStream',
+  'TextDecoderStream', 'IdentityTransformStream', 'FixedLengthStream'];
 const LAZY = ['URLPattern', 'WASI', 'Cache', 'CacheStorage', 'caches', 'CryptoKey', 'SubtleCrypto',
-  'CompressionStream', 'DecompressionStream', 'WebSocket', 'WebSocketPair'];
+  'CompressionStream', 'DecompressionStream', 'WebSocket', 'WebSocketPair', ...STREAMS];
 
 test('before first use each lazy global is a placeholder, and present', () => {
   for (const name of LAZY) {
@@ -15,6 +21,34 @@ test('before first use each lazy global is a placeholder, and present', () => {
     assert.ok(name in globalThis, name);
     assert.ok(!Object.keys(globalThis).includes(name), name);
   }
+});
+
+test('bodies that are read whole, cloned or sent on do not load the streams family', async () => {
+  const r = new Request('https://example.com/', { method: 'POST', body: 'abc' });
+  const c = r.clone();
+  assert.equal(await r.text(), 'abc');
+  assert.equal(await c.text(), 'abc');
+  const blob = new Blob(['xyz']);
+  assert.equal(await new Response(blob).text(), 'xyz');
+  assert.equal(new Response(new Uint8Array([1])).bodyUsed, false);
+  for (const name of STREAMS) assert.equal(typeof descriptor(name).get, 'function', name + ' is not loaded yet');
+});
+
+test('reading .body loads the streams family', async () => {
+  const body = new Response('abc').body;
+  assert.equal(typeof descriptor('ReadableStream').value, 'function');
+  assert.ok(body instanceof ReadableStream);
+  const { value } = await body.getReader().read();
+  assert.equal(new TextDecoder().decode(value), 'abc');
+  for (const name of STREAMS) assert.equal(descriptor(name).get, undefined, name + ' is loaded');
+});
+
+test('console is a plain global once read', () => {
+  assert.equal(typeof console.log, 'function');
+  const d = descriptor('console');
+  assert.equal(d.get, undefined);
+  assert.equal(d.value, console);
+  assert.equal(d.enumerable, false);
 });
 
 test('the first read loads the file and leaves a plain global', () => {

@@ -183,6 +183,7 @@
     stream() {
       const b = blobBytesOf(this);
       if (b === undefined) throw illegal();
+      internal.requireApi('streams/streams.js');
       return internal.readableStreamFromBytes(u8Slice(b));
     }
 

@@ -97,6 +97,7 @@
       if (body.byteLength > kMaxBodyBytes) throw tooLarge();
       return body;
     }
+    if (typeof body === 'number') body = internal.nativeBodyStream(body);  // a fetch() response's, still upstream
     const reader = internal.byteReader(body);
     const chunks = [];
     let total = 0;

@@ -4,13 +4,14 @@
 (function (g, native, internal) {
   'use strict';
 
+  internal.requireApi('streams/streams.js');
   const TransformStream = internal.TransformStream;
   const ReflectApply = Reflect.apply;
   const getter = (proto, name) => Reflect.getOwnPropertyDescriptor(proto, name).get;
   const tsReadable = getter(TransformStream.prototype, 'readable');
   const tsWritable = getter(TransformStream.prototype, 'writable');
   // The controller's own enqueue, not one a worker put on the prototype later.
-  const enqueue = g.TransformStreamDefaultController.prototype.enqueue;
+  const enqueue = internal.TransformStreamDefaultController.prototype.enqueue;
   const abByteLength = getter(ArrayBuffer.prototype, 'byteLength');
   const typedArrayBuffer = getter(Object.getPrototypeOf(Uint8Array.prototype), 'buffer');
   const dataViewBuffer = getter(DataView.prototype, 'buffer');

@@ -1,7 +1,8 @@
 // The Body mixin, per the Fetch Standard: https://fetch.spec.whatwg.org/#body-mixin
 // A body is a BodyState { kind, src, type, used, shared }; a null body is represented by `null`. The source is kept
-// in the cheapest form it arrived in (a string stays a string until someone wants its bytes) and only turned into a
-// ReadableStream when a worker reads `.body`.
+// in the cheapest form it arrived in (a string stays a string until someone wants its bytes, a body still on a socket
+// stays the runtime's) and only turned into a ReadableStream when a worker reads `.body` or clones it. The streams
+// family loads on first use (engine::LazyApi): a worker that never touches a stream never holds it.
 (function (g, native, internal) {
   'use strict';
 
@@ -19,6 +20,8 @@
   const K_BYTES = 2;  // src: a Uint8Array nobody else can write to
   const K_BLOB = 3;   // src: a Blob
   const K_STREAM = 4; // src: a ReadableStream
+  const K_NATIVE = 5; // src: the id of a body the runtime holds (a request's on the client's socket, a fetch()
+                      // response's on the upstream's): read whole through native.bodyRead, or handed on by id
 
   const TEXT_PLAIN = 'text/plain;charset=UTF-8';
   const FORM_URLENCODED = 'application/x-www-form-urlencoded;charset=UTF-8';
@@ -52,19 +55,14 @@
     const C = ctor(name);
     return C !== undefined && v instanceof C;
   };
-  const isReadableStream = (v) => {
-    if (typeof internal.isReadableStream === 'function') return internal.isReadableStream(v);
-    return isInstance(v, 'ReadableStream');
-  };
+  // Until streams.js has run no ReadableStream exists, so nothing is one.
+  const isReadableStream = (v) => internal.isReadableStream !== undefined && internal.isReadableStream(v);
+  const loadStreams = () => internal.requireApi('streams/streams.js');
   const isURLSearchParams = (v) => isInstance(v, 'URLSearchParams');
   const serializeParams = (v) => (typeof internal.serializeURLSearchParams === 'function'
     ? internal.serializeURLSearchParams(v) : `${v}`);
-  // Whether a stream has been read from. The streams family may export internal.isReadableStreamDisturbed; without it
-  // a locked stream counts as disturbed.
-  const isDisturbed = (stream) => {
-    const f = internal.isReadableStreamDisturbed;
-    return typeof f === 'function' ? f(stream) : stream.locked;
-  };
+  // Whether a stream has been read from (only ever asked of a stream: the family is loaded).
+  const isDisturbed = (stream) => internal.isReadableStreamDisturbed(stream);
 
   // The UTF-8 text of a string body: lone surrogates become U+FFFD (as encoding then decoding would) and a leading
   // BOM is dropped (as "UTF-8 decode" does).
@@ -137,74 +135,26 @@
   // Streams
 
   function byteStream(bytes) {
-    if (typeof internal.readableStreamFromBytes === 'function') return internal.readableStreamFromBytes(bytes);
-    const RS = ctor('ReadableStream');
-    const start = (c) => {
-      if (bytes.byteLength !== 0) c.enqueue(bytes);
-      c.close();
-    };
-    try {
-      return new RS({ type: 'bytes', start });
-    } catch {
-      return new RS({ start });
-    }
+    loadStreams();
+    return internal.readableStreamFromBytes(bytes);
   }
 
-  // The stream of a body (`body` getter): turns the source into a ReadableStream once, if the global exists.
+  // The stream of a body (`body` getter, clone): turns the source into a ReadableStream once.
   function bodyStream(s) {
     if (s.kind === K_STREAM) return s.src;
-    const RS = ctor('ReadableStream');
-    if (RS === undefined) return null;
     let stream;
     if (s.used || s.src === null) {
       stream = byteStream(EMPTY);
+    } else if (s.kind === K_NATIVE) {
+      stream = internal.nativeBodyStream(s.src);
     } else if (s.kind === K_BLOB) {
-      const blob = s.src;
-      stream = typeof blob.stream === 'function' ? blob.stream() : new RS({
-        async start(c) {
-          const ab = await blob.arrayBuffer();
-          if (ab.byteLength !== 0) c.enqueue(new Uint8ArrayCtor(ab));
-          c.close();
-        },
-      });
+      stream = s.src.stream();
     } else {
       stream = byteStream(s.kind === K_STRING ? native.utf8Encode(s.src) : s.shared ? s.src.slice() : s.src);
     }
     s.kind = K_STREAM;
     s.src = stream;
     return stream;
-  }
-
-  // "Fully read" a stream: a Uint8Array of all its bytes. Chunks must be BufferSources.
-  async function readAll(stream) {
-    if (typeof internal.readAllBytes === 'function') return internal.readAllBytes(stream);
-    const reader = stream.getReader();
-    const chunks = [];
-    let total = 0;
-    for (;;) {
-      const { value, done } = await reader.read();
-      if (done) break;
-      let chunk;
-      if (isView(value)) {
-        chunk = new Uint8ArrayCtor(value.buffer, value.byteOffset, value.byteLength);
-      } else if (isArrayBuffer(value)) {
-        chunk = new Uint8ArrayCtor(value);
-      } else {
-        const e = new TypeError('This ReadableStream did not return bytes.');
-        reader.cancel(e).catch(() => {});
-        throw e;
-      }
-      chunks.push(chunk);
-      total += chunk.byteLength;
-    }
-    if (chunks.length === 1) {
-      const c = chunks[0];
-      return c.byteOffset === 0 && c.byteLength === c.buffer.byteLength ? c : c.slice();
-    }
-    const out = new Uint8ArrayCtor(total);
-    let at = 0;
-    for (const c of chunks) { out.set(c, at); at += c.byteLength; }
-    return out;
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -228,7 +178,8 @@
       case K_STRING: return promiseResolve(native.utf8Encode(src));
       case K_BYTES: return promiseResolve(shared ? src.slice() : src);
       case K_BLOB: return src.arrayBuffer().then((ab) => new Uint8ArrayCtor(ab));
-      default: return readAll(src);
+      case K_NATIVE: return internal.readNativeBody(src);
+      default: return internal.readAllBytes(src);
     }
   }
   function takeText(s) {
@@ -432,10 +383,11 @@
   // ---------------------------------------------------------------------------------------------------------------
   // Helpers for Request, Response and the runtime
 
-  // A new BodyState reading the same data (the spec's "clone a body"): a stream is teed, other sources are shared.
+  // A new BodyState reading the same data (the spec's "clone a body"): a stream is teed (a native body becomes
+  // one first), other sources are shared.
   function cloneBody(s) {
-    if (s.kind === K_STREAM) {
-      const [a, b] = s.src.tee();
+    if (s.kind === K_STREAM || s.kind === K_NATIVE) {
+      const [a, b] = bodyStream(s).tee();
       s.src = a;
       return new BodyState(K_STREAM, b, s.type);
     }
@@ -455,23 +407,21 @@
     return t;
   }
 
-  // The body in the form the server sends it: a string (to be UTF-8 encoded), a Uint8Array or a ReadableStream.
-  // Marks `s` used; TypeError if it was already used.
+  // The body in the form the server sends it: a string (to be UTF-8 encoded), a Uint8Array, a ReadableStream or a
+  // number (a native body's id, handed on whole). Marks `s` used; TypeError if it was already used.
   function bodyForWire(s) {
     if (unusable(s)) throw usedError();
     const { kind, src } = s;
     s.used = true;
     if (kind !== K_STREAM) s.src = null;
-    if (kind !== K_BLOB) return src;
-    if (typeof internal.blobBytes === 'function') return internal.blobBytes(src);
-    if (ctor('ReadableStream') !== undefined && typeof src.stream === 'function') return src.stream();
-    throw new TypeError('A Blob body cannot be sent without ReadableStream');
+    return kind === K_BLOB ? internal.blobBytes(src) : src;
   }
 
-  // A body over bytes the runtime owns (no copy), or over a ReadableStream.
+  // A body over bytes the runtime owns (no copy), a native body's id, or a ReadableStream.
   function bodyFromWire(v) {
     if (v === null || v === undefined) return null;
     if (typeof v === 'string') return new BodyState(K_STRING, v, null);
+    if (typeof v === 'number') return new BodyState(K_NATIVE, v, null);
     if (isView(v)) return new BodyState(K_BYTES, v, null);
     return new BodyState(K_STREAM, v, null);
   }

@@ -2,10 +2,12 @@
 // here ('follow' up to 20, 'manual' returns the 3xx, 'error' rejects), with AbortSignal support. Service bindings
 // (env.OTHER.fetch) go through the same path with a `service` target and never leave the process.
 //
-// Native bodies: a request body still on the client's socket and a fetch() response still on the upstream's are
-// ReadableStreams over native.bodyRead (internal.nativeBodyStream). One that JS has not touched is handed on by id
-// (internal.takeNativeBody) when it becomes a subrequest's body or the response, and the runtime moves the bytes
-// itself. Any other ReadableStream sent as a body is pulled by the runtime through internal.bodyPull.
+// Native bodies: a request body still on the client's socket and a fetch() response still on the upstream's stay
+// the runtime's, known to JS by id (body.js's K_NATIVE): text() and the like read them whole through native.bodyRead,
+// and one sent on as a subrequest's body or the response is handed over by id, the runtime moving the bytes itself.
+// Only `.body` or clone() makes a ReadableStream over one (internal.nativeBodyStream, which loads the streams family);
+// such a stream still untouched is handed on by id too (internal.takeNativeBody). Any other ReadableStream sent as a
+// body is pulled by the runtime through internal.bodyPull.
 (function (g, native, internal) {
   'use strict';
   const pending = new Map();
@@ -20,17 +22,37 @@
   const nativeBodies = new WeakMap(); // stream -> native body id, until JS reads it or it is handed on
   const uploads = new Map();          // upload id -> a byteReader over the stream being sent
 
+  // The next chunk of native body `id`: a Uint8Array, or null at its end; rejects with a TypeError on a failure.
+  const readChunk = (id) => new Promise((resolve, reject) => {
+    bodyReads.set(id, { resolve, reject });
+    try {
+      native.bodyRead(id);
+    } catch (e) {
+      bodyReads.delete(id);
+      throw e;
+    }
+  });
+  // All of native body `id` (body.text() and the like, without a ReadableStream).
+  internal.readNativeBody = async (id) => {
+    const chunks = [];
+    let total = 0;
+    for (let chunk = await readChunk(id); chunk !== null && chunk !== undefined; chunk = await readChunk(id)) {
+      chunks.push(chunk);
+      total += chunk.byteLength;
+    }
+    if (chunks.length === 1) return chunks[0];
+    const out = new Uint8Array(total);
+    let at = 0;
+    for (const c of chunks) {
+      out.set(c, at);
+      at += c.byteLength;
+    }
+    return out;
+  };
   internal.nativeBodyStream = (id) => {
+    internal.requireApi('streams/streams.js');
     const stream = internal.newPullStream(
-      () => new Promise((resolve, reject) => {
-        bodyReads.set(id, { resolve, reject });
-        try {
-          native.bodyRead(id);
-        } catch (e) {
-          bodyReads.delete(id);
-          throw e;
-        }
-      }),
+      () => readChunk(id),
       () => {
         bodyReads.delete(id);
         native.bodyCancel(id);
@@ -87,12 +109,13 @@
     })();
   };
 
+  // A request body (as requestParts gives it) as bytes.
   async function bodyBytes(body) {
     if (body === null || body === undefined) return null;
     if (typeof body === 'string') return native.utf8Encode(body);
+    if (typeof body === 'number') return internal.readNativeBody(body);
     if (ArrayBuffer.isView(body)) return new Uint8Array(body.buffer, body.byteOffset, body.byteLength);
-    if (typeof internal.readAllBytes === 'function') return internal.readAllBytes(body);
-    throw new TypeError('fetch(): this request body cannot be sent');
+    return internal.readAllBytes(body);
   }
 
   // One hop: resolves to [status, statusText, headers, bodyBytes] or rejects with a TypeError.
@@ -129,7 +152,7 @@
       if (status === 101) native.webSocketAttach(id, 0);
       return;
     }
-    if (typeof body === 'number') body = internal.nativeBodyStream(body);
+    // A body still upstream stays a number (its id) until the worker reads it.
     // An upstream accepted a WebSocket: the body slot carries the end the worker uses.
     if (status === 101) {
       internal.requireApi('websocket/websocket.js');
@@ -155,7 +178,10 @@
     let headers = parts.headers;
     let body = null;
     let bodyStream = 0;
-    if (target === '' && parts.body !== null && internal.isReadableStream(parts.body)) bodyStream = streamBody(parts.body);
+    if (target === '' && typeof parts.body === 'number') bodyStream = parts.body;  // a native body, handed on whole
+    else if (target === '' && typeof parts.body === 'object' && parts.body !== null && !ArrayBuffer.isView(parts.body)) {
+      bodyStream = streamBody(parts.body);  // a ReadableStream
+    }
     else body = await bodyBytes(parts.body);
     for (let hops = 0; ; hops++) {
       const protocol = url.slice(0, url.indexOf(':') + 1);

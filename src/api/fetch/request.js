@@ -221,7 +221,7 @@
 
       // The Request a fetch handler receives. `method` and `url` (absolute, serialized) are trusted; `headers` is a
       // flat [name, value, ...] list with lower-case valid names, adopted without a copy or validation; `body` is
-      // null, a Uint8Array (adopted) or a ReadableStream. A GET or HEAD request gets a null body, so that the usual
+      // null, a Uint8Array (adopted), a native body's id (a number) or a ReadableStream. A GET or HEAD request gets a null body, so that the usual
       // `new Request(request, ...)` does not throw.
       // `cf` defaults to the incoming request's properties (made on first access of request.cf).
       internal.makeIncomingRequest = (method, url, headers, body, cf = INCOMING_CF) => {

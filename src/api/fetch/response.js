@@ -119,7 +119,8 @@
       // What the server sends for a Response: { status, statusText, headers, body }. `headers` is the flat list
       // [name, value, ...] in insertion order (lower-case names, set-cookie values separate; names and values are
       // ByteStrings: one char per byte, Latin-1), to be copied before JS runs again: it may be the Response's own
-      // array. `body` is null, a string (to be sent UTF-8 encoded), a Uint8Array or a ReadableStream of Uint8Arrays.
+      // array. `body` is null, a string (to be sent UTF-8 encoded), a Uint8Array, a native body's id (a number: the
+      // runtime moves its bytes) or a ReadableStream of Uint8Arrays.
       // status 0 means Response.error(). `webSocket` is the WebSocket a 101 hands to the client, or null. Marks the
       // body used; TypeError if `r` is not a Response or its body was used.
       internal.responseParts = (r) => {
@@ -135,7 +136,7 @@
       };
 
       // A Response for the runtime (e.g. a fetch() result): headers a flat list with lower-case names (adopted, not
-      // validated, immutable), body null, a Uint8Array, a string or a ReadableStream.
+      // validated, immutable), body null, a Uint8Array, a string, a native body's id or a ReadableStream.
       internal.makeResponse = (status, statusText, headers, body, url = '', redirected = false) => {
         const r = new Response(INTERNAL);
         r.#status = status;

@@ -2822,6 +2822,7 @@
   internal.ReadableStream = ReadableStream;
   internal.WritableStream = WritableStream;
   internal.TransformStream = TransformStream;
+  internal.TransformStreamDefaultController = TransformStreamDefaultController;
   internal.isReadableStream = (v) => rsOf(v) !== undefined;
   internal.isWritableStream = (v) => wsOf(v) !== undefined;
   internal.isReadableStreamDisturbed = (v) => rsOf(v).disturbed;

@@ -12,7 +12,8 @@
   const reportException = (e) => {
     try {
       if (typeof internal.reportError === 'function') { internal.reportError(e); return; }
-      const text = typeof internal.inspect === 'function' ? internal.inspect(e) : String(e);
+      internal.requireApi('console/console.js');
+      const text = internal.inspect(e);
       native.log('error', `Uncaught ${text}`);
     } catch {
       // Reporting must never throw into the dispatcher.

@@ -50,7 +50,9 @@
 
   function describeError(e) {
     try {
-      return e && typeof e.stack === 'string' ? e.stack : internal.inspect ? internal.inspect(e) : String(e);
+      if (e && typeof e.stack === 'string') return e.stack;
+      internal.requireApi('console/console.js');
+      return internal.inspect(e);
     } catch {
       return '(an error that cannot be printed)';
     }
@@ -176,7 +178,8 @@
       return;
     }
     const stream = body !== null && typeof body === 'object' && !ArrayBuffer.isView(body);
-    // A native body nothing has read (e.g. `new Response(upstream.body)`) is piped by the runtime itself.
+    // A native body nothing has read (`upstream`, or `new Response(upstream.body)`) is piped by the runtime itself:
+    // parts.body is its id already, or the id is taken back from the untouched stream.
     const nativeId = stream ? internal.takeNativeBody(body) : 0;
     if (nativeId !== 0) parts.body = nativeId;
     native.fetchDone(id, parts, undefined);
@@ -248,7 +251,7 @@
   internal.dispatchFetch = (id, method, url, headers, body) => {
     let result;
     try {
-      if (typeof body === 'number') body = internal.nativeBodyStream(body);  // still on the client's socket
+      // A body still on the client's socket comes as its id (a number), and stays the runtime's until read.
       const request = internal.makeIncomingRequest(method, url, headers, body);
       if (handlers !== null) {
         const fetch = handlers.fetch;

@@ -375,6 +375,7 @@ constexpr const char* kStreamsGlobals[] = {
     "ByteLengthQueuingStrategy", "CountQueuingStrategy", "TextEncoderStream", "TextDecoderStream",
     "IdentityTransformStream", "FixedLengthStream"};
 constexpr const char* kConsoleGlobals[] = {"console"};
+constexpr const char* kBlobGlobals[] = {"Blob", "File", "FormData"};
 constexpr const char* kUrlPatternGlobals[] = {"URLPattern"};
 constexpr const char* kWasiGlobals[] = {"WASI"};
 constexpr const char* kCacheGlobals[] = {"Cache", "CacheStorage", "caches"};
@@ -383,9 +384,10 @@ constexpr const char* kCompressionGlobals[] = {"CompressionStream", "Decompressi
 constexpr const char* kWebSocketGlobals[] = {"WebSocket", "WebSocketPair"};
 constexpr engine::LazyApi kLazy[] = {
     {"streams/streams.js", kStreamsGlobals},             {"console/console.js", kConsoleGlobals},
-    {"urlpattern/urlpattern.js", kUrlPatternGlobals},   {"wasi/wasi.js", kWasiGlobals},
-    {"cache/cache.js", kCacheGlobals},                   {"crypto/subtle.js", kSubtleGlobals},
-    {"compression/compression.js", kCompressionGlobals}, {"websocket/websocket.js", kWebSocketGlobals},
+    {"blob/blob.js", kBlobGlobals},                      {"urlpattern/urlpattern.js", kUrlPatternGlobals},
+    {"wasi/wasi.js", kWasiGlobals},                      {"cache/cache.js", kCacheGlobals},
+    {"crypto/subtle.js", kSubtleGlobals},                {"compression/compression.js", kCompressionGlobals},
+    {"websocket/websocket.js", kWebSocketGlobals},
 };
 
 }  // namespace

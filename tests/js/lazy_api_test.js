@@ -1,5 +1,5 @@
-// APIs many workers never use load on first use (engine::LazyApi, prelude.js): streams, console, URLPattern, WASI,
-// the Cache API, SubtleCrypto, CompressionStream and WebSocket are not in the snapshot, so a worker that never uses
+// APIs many workers never use load on first use (engine::LazyApi, prelude.js): streams, console, Blob/File/FormData,
+// URLPattern, WASI, the Cache API, SubtleCrypto, CompressionStream and WebSocket are not in the snapshot, so a worker that never uses
 // them does not hold them. The tests run in order in one isolate: the first ones see the APIs before anything loaded
 // them (console excepted: the test runner reads console.log before the first test).
 'use strict';
@@ -10,7 +10,7 @@ const STREAMS = ['ReadableStream', 'ReadableStreamDefaultReader', 'ReadableStrea
   'WritableStreamDefaultWriter', 'WritableStreamDefaultController', 'TransformStream',
   'TransformStreamDefaultController', 'ByteLengthQueuingStrategy', 'CountQueuingStrategy', 'TextEncoderStream',
   'TextDecoderStream', 'IdentityTransformStream', 'FixedLengthStream'];
-const LAZY = ['URLPattern', 'WASI', 'Cache', 'CacheStorage', 'caches', 'CryptoKey', 'SubtleCrypto',
+const LAZY = ['Blob', 'File', 'FormData', 'URLPattern', 'WASI', 'Cache', 'CacheStorage', 'caches', 'CryptoKey', 'SubtleCrypto',
   'CompressionStream', 'DecompressionStream', 'WebSocket', 'WebSocketPair', ...STREAMS];
 
 test('before first use each lazy global is a placeholder, and present', () => {
@@ -21,6 +21,25 @@ test('before first use each lazy global is a placeholder, and present', () => {
     assert.ok(name in globalThis, name);
     assert.ok(!Object.keys(globalThis).includes(name), name);
   }
+});
+
+test('a body read as a Blob or FormData loads blob.js', async () => {
+  const form = await new Response('a=1&b=2', {
+    headers: { 'content-type': 'application/x-www-form-urlencoded' },
+  }).formData();
+  assert.equal(typeof descriptor('FormData').value, 'function');
+  assert.ok(form instanceof FormData);
+  assert.equal(form.get('b'), '2');
+  const blob = await new Response('xyz', { headers: { 'content-type': 'text/x-test' } }).blob();
+  assert.ok(blob instanceof Blob);
+  assert.equal(blob.type, 'text/x-test');
+  assert.equal(await blob.text(), 'xyz');
+  // A FormData body is serialized as multipart/form-data, and read back.
+  const fd = new FormData();
+  fd.append('file', new File(['hello'], 'h.txt', { type: 'text/plain' }));
+  const back = await new Response(fd).formData();
+  assert.equal(await back.get('file').text(), 'hello');
+  assert.equal(back.get('file').name, 'h.txt');
 });
 
 test('bodies that are read whole, cloned or sent on do not load the streams family', async () => {

@@ -45,22 +45,12 @@
     if (v instanceof ArrayBufferCtor) return true;
     try { abByteLength.call(v); return true; } catch { return false; }
   };
-  // Another family's class, looked up when needed (it may load after this one): the copy it exported on `internal`,
-  // else the global; undefined when neither exists.
-  const ctor = (name) => {
-    const C = internal[name] || g[name];
-    return typeof C === 'function' ? C : undefined;
-  };
-  const isInstance = (v, name) => {
-    const C = ctor(name);
-    return C !== undefined && v instanceof C;
-  };
-  // Until streams.js has run no ReadableStream exists, so nothing is one.
+  // Until streams.js has run no ReadableStream exists, so nothing is one; until blob.js has, no Blob or FormData.
   const isReadableStream = (v) => internal.isReadableStream !== undefined && internal.isReadableStream(v);
+  const isBlob = (v) => internal.isBlob !== undefined && internal.isBlob(v);
+  const isFormData = (v) => internal.FormData !== undefined && v instanceof internal.FormData;
   const loadStreams = () => internal.requireApi('streams/streams.js');
-  const isURLSearchParams = (v) => isInstance(v, 'URLSearchParams');
-  const serializeParams = (v) => (typeof internal.serializeURLSearchParams === 'function'
-    ? internal.serializeURLSearchParams(v) : `${v}`);
+  const loadBlob = () => internal.requireApi('blob/blob.js');
   // Whether a stream has been read from (only ever asked of a stream: the family is loaded).
   const isDisturbed = (stream) => internal.isReadableStreamDisturbed(stream);
 
@@ -88,47 +78,24 @@
     if (isObject(v)) {
       if (isView(v)) return new BodyState(K_BYTES, copyView(v), null);
       if (v instanceof ArrayBufferCtor) return new BodyState(K_BYTES, new Uint8ArrayCtor(v.slice(0)), null);
-      if (isURLSearchParams(v)) return new BodyState(K_STRING, serializeParams(v), FORM_URLENCODED);
       if (isReadableStream(v)) {
         if (v.locked || isDisturbed(v)) throw new TypeError('The ReadableStream body is locked or has been read from');
         return new BodyState(K_STREAM, v, null);
       }
-      if (isInstance(v, 'Blob')) return new BodyState(K_BLOB, v, v.type === '' ? null : v.type);
-      if (isInstance(v, 'FormData')) return formDataBody(v);
+      if (internal.isURLSearchParams(v)) {
+        return new BodyState(K_STRING, internal.serializeURLSearchParams(v), FORM_URLENCODED);
+      }
+      if (isBlob(v)) return new BodyState(K_BLOB, v, v.type === '' ? null : v.type);
+      if (isFormData(v)) return formDataBody(v);
       if (isArrayBuffer(v)) return new BodyState(K_BYTES, new Uint8ArrayCtor(v.slice(0)), null); // another realm's
     }
     return new BodyState(K_STRING, `${v}`, TEXT_PLAIN);
   }
 
-  // multipart/form-data serialization (HTML's "multipart/form-data encoding algorithm").
-  const normalizeNewlines = (s) => s.replace(/\r\n|\r|\n/g, '\r\n');
-  const escapeName = (s) => s.replace(/\n/g, '%0A').replace(/\r/g, '%0D').replace(/"/g, '%22');
+  // multipart/form-data serialization (blob.js: a FormData exists only once it has run).
   function formDataBody(fd) {
-    if (typeof internal.serializeFormData === 'function') {
-      const { contentType, bytes } = internal.serializeFormData(fd);
-      return new BodyState(K_BYTES, bytes, contentType);
-    }
-    const boundary = `----IsletFormBoundary${native.randomUUID().replace(/-/g, '')}`;
-    const type = `multipart/form-data; boundary=${boundary}`;
-    const parts = [];
-    let text = '';
-    for (const [name, value] of fd) {
-      const n = escapeName(normalizeNewlines(name));
-      if (typeof value === 'string') {
-        text += `--${boundary}\r\nContent-Disposition: form-data; name="${n}"\r\n\r\n${normalizeNewlines(value)}\r\n`;
-      } else {
-        const fname = escapeName(value.name === undefined ? 'blob' : `${value.name}`);
-        const ftype = value.type || 'application/octet-stream';
-        text += `--${boundary}\r\nContent-Disposition: form-data; name="${n}"; filename="${fname}"\r\n` +
-          `Content-Type: ${ftype}\r\n\r\n`;
-        parts.push(text, value);
-        text = '\r\n';
-      }
-    }
-    text += `--${boundary}--\r\n`;
-    if (parts.length === 0) return new BodyState(K_STRING, text, type);
-    parts.push(text);
-    return new BodyState(K_BLOB, new (ctor('Blob'))(parts), type);
+    const { contentType, bytes } = internal.serializeFormData(fd);
+    return new BodyState(K_BYTES, bytes, contentType);
   }
 
   // ---------------------------------------------------------------------------------------------------------------
@@ -198,121 +165,6 @@
     return u8.slice().buffer;
   }
 
-  // The essence (lower-cased type/subtype) and parameters of a MIME type string, or null.
-  function parseMimeType(s) {
-    if (s === null) return null;
-    const semi = s.indexOf(';');
-    const essence = (semi === -1 ? s : s.slice(0, semi)).trim().toLowerCase();
-    if (!/^[!#$%&'*+\-.^_`|~0-9a-z]+\/[!#$%&'*+\-.^_`|~0-9a-z]+$/.test(essence)) return null;
-    return { essence, params: semi === -1 ? new Map() : parseParams(s, semi + 1) };
-  }
-  function parseParams(s, i) {
-    const params = new Map();
-    const n = s.length;
-    while (i < n) {
-      while (i < n && (s[i] === ' ' || s[i] === '\t' || s[i] === ';')) i++;
-      let j = i;
-      while (j < n && s[j] !== '=' && s[j] !== ';') j++;
-      const name = s.slice(i, j).trim().toLowerCase();
-      let value = '';
-      if (j < n && s[j] === '=') {
-        j++;
-        if (s[j] === '"') {
-          j++;
-          while (j < n && s[j] !== '"') {
-            if (s[j] === '\\' && j + 1 < n) j++;
-            value += s[j++];
-          }
-          while (j < n && s[j] !== ';') j++;
-        } else {
-          const k = j;
-          while (j < n && s[j] !== ';') j++;
-          value = s.slice(k, j).trim();
-        }
-      }
-      if (name !== '' && !params.has(name)) params.set(name, value);
-      i = j + 1;
-    }
-    return params;
-  }
-
-  function indexOfBytes(hay, needle, from) {
-    const first = needle[0], nl = needle.length, last = hay.length - nl;
-    for (let i = hay.indexOf(first, from); i !== -1 && i <= last; i = hay.indexOf(first, i + 1)) {
-      let k = 1;
-      while (k < nl && hay[i + k] === needle[k]) k++;
-      if (k === nl) return i;
-    }
-    return -1;
-  }
-  const CRLFCRLF = new Uint8ArrayCtor([13, 10, 13, 10]);
-  const unescapeName = (s) => s.replace(/%0A/gi, '\n').replace(/%0D/gi, '\r').replace(/%22/g, '"');
-
-  // Parses a multipart/form-data body into `fd`; TypeError when malformed.
-  function parseMultipart(u8, boundary, fd) {
-    const bad = () => new TypeError('Failed to parse the body as multipart/form-data');
-    const delim = native.utf8Encode(`--${boundary}`);
-    const next = native.utf8Encode(`\r\n--${boundary}`);
-    let pos = indexOfBytes(u8, delim, 0);
-    if (pos === -1) throw bad();
-    pos += delim.length;
-    for (;;) {
-      if (u8[pos] === 45 && u8[pos + 1] === 45) return; // the closing delimiter
-      while (u8[pos] === 32 || u8[pos] === 9) pos++;
-      if (u8[pos] !== 13 || u8[pos + 1] !== 10) throw bad();
-      pos += 2;
-      const headEnd = indexOfBytes(u8, CRLFCRLF, pos);
-      if (headEnd === -1) throw bad();
-      const end = indexOfBytes(u8, next, headEnd + 4);
-      if (end === -1) throw bad();
-      let name = null, filename = null, ctype = null;
-      for (const line of native.utf8Decode(u8.subarray(pos, headEnd), false).split('\r\n')) {
-        const colon = line.indexOf(':');
-        if (colon === -1) continue;
-        const hname = line.slice(0, colon).trim().toLowerCase();
-        const hvalue = line.slice(colon + 1).trim();
-        if (hname === 'content-disposition') {
-          const semi = hvalue.indexOf(';');
-          if (semi === -1 || hvalue.slice(0, semi).trim().toLowerCase() !== 'form-data') throw bad();
-          const params = parseParams(hvalue, semi + 1);
-          if (params.has('name')) name = unescapeName(params.get('name'));
-          if (params.has('filename')) filename = unescapeName(params.get('filename'));
-        } else if (hname === 'content-type') {
-          ctype = hvalue;
-        }
-      }
-      if (name === null) throw bad();
-      const content = u8.subarray(headEnd + 4, end);
-      if (filename !== null) {
-        fd.append(name, new (ctor('Blob'))([content], { type: ctype === null ? 'text/plain' : ctype }), filename);
-      } else {
-        fd.append(name, content.byteLength === 0 ? '' : native.utf8Decode(content, false));
-      }
-      pos = end + next.length;
-    }
-  }
-
-  function packageFormData(u8, contentType) {
-    if (typeof internal.parseFormData === 'function') return internal.parseFormData(u8, contentType);
-    const mime = parseMimeType(contentType);
-    if (mime !== null && mime.essence === 'multipart/form-data') {
-      const boundary = mime.params.get('boundary');
-      if (boundary === undefined || boundary === '') throw new TypeError('The multipart/form-data body has no boundary');
-      const fd = new (ctor('FormData'))();
-      parseMultipart(u8, boundary, fd);
-      return fd;
-    }
-    if (mime !== null && mime.essence === 'application/x-www-form-urlencoded') {
-      const fd = new (ctor('FormData'))();
-      const text = u8.byteLength === 0 ? '' : native.utf8Decode(u8, false);
-      const pairs = typeof internal.urlencodedParse === 'function'
-        ? internal.urlencodedParse(text) : new (ctor('URLSearchParams'))(text);
-      for (const [k, v] of pairs) fd.append(k, v);
-      return fd;
-    }
-    throw new TypeError('The body\'s Content-Type is neither multipart/form-data nor application/x-www-form-urlencoded');
-  }
-
   // ---------------------------------------------------------------------------------------------------------------
   // The mixin
 
@@ -349,8 +201,8 @@
         return consume(this, true, (t) => jsonParse(t));
       },
       blob() {
-        const Blob = ctor('Blob');
-        if (Blob === undefined) return promiseReject(new TypeError('Blob is not available'));
+        loadBlob();
+        const Blob = internal.Blob;
         let s, type;
         try {
           s = stateOf(this);
@@ -367,10 +219,10 @@
         return consume(this, false, (u8) => new Blob(u8 === EMPTY ? [] : [u8], { type }));
       },
       formData() {
-        if (ctor('FormData') === undefined) return promiseReject(new TypeError('FormData is not available'));
+        loadBlob();
         let type;
         try { type = contentTypeOf(this); } catch (e) { return promiseReject(e); }
-        return consume(this, false, (u8) => packageFormData(u8, type));
+        return consume(this, false, (u8) => internal.parseFormData(u8, type));
       },
     };
     for (const name of Object.getOwnPropertyNames(members)) {
@@ -437,5 +289,4 @@
   internal.transferBody = transferBody;
   internal.bodyForWire = bodyForWire;
   internal.bodyFromWire = bodyFromWire;
-  internal.parseMimeType = parseMimeType;
 })

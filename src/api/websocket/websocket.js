@@ -265,7 +265,10 @@
     if (event.type === 'message') {
       if (s.readyState === CLOSED) return;
       let data = event.data;
-      if (typeof data !== 'string' && s.binaryType === 'blob' && typeof g.Blob === 'function') data = new g.Blob([data]);
+      if (typeof data !== 'string' && s.binaryType === 'blob') {
+        internal.requireApi('blob/blob.js');
+        data = new internal.Blob([data]);
+      }
       e = new MessageEvent('message', { data });
     } else if (event.type === 'open') {
       if (s.readyState !== OPEN) return;

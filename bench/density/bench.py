@@ -315,23 +315,31 @@ def load_burst(args, results):
 
 
 def lazy_first_use(args, results):
-    # What loading a rarely used API on first use costs (engine::LazyApi): first requests to 200 never-loaded
-    # scripts whose handler constructs a URLPattern and digests with crypto.subtle, against 200 hello worlds.
-    uses = ('export default { async fetch(request) { const p = new URLPattern({ pathname: "/:id" });'
-            ' const d = await crypto.subtle.digest("SHA-256", new Uint8Array(8));'
-            ' return new Response(String(p.test(request.url)) + d.byteLength); } };\n')
+    # What loading APIs on first use costs (engine::LazyApi): first requests to 200 never-loaded scripts whose
+    # handler constructs a URLPattern and digests with crypto.subtle, to 200 whose handler logs and reads a
+    # ReadableStream (console and the streams family), against 200 hello worlds.
+    kinds = {
+        'hello': None,
+        'urlpattern_subtle': 'export default { async fetch(request) { const p = new URLPattern({ pathname: "/:id" });'
+                             ' const d = await crypto.subtle.digest("SHA-256", new Uint8Array(8));'
+                             ' return new Response(String(p.test(request.url)) + d.byteLength); } };\n',
+        'streams_console': 'export default { async fetch(request) { console.log(request.method);'
+                           ' const { value } = await new Response("hello").body.getReader().read();'
+                           ' return new Response(value); } };\n',
+    }
     with serving(*MANY_TENANTS, *args.serve_flag) as serve:
         acc = serve.create_account('lazy')
         for i in range(200):
-            for name, source in (('h%d' % i, script_source(i)), ('u%d' % i, uses + PADDING * 98)):
-                status, r = serve.upload(acc, name, [('index.js', 'application/javascript+module', source.encode())],
+            for k, (label, uses) in enumerate(kinds.items()):
+                source = script_source(i) if uses is None else uses + PADDING * 98
+                status, r = serve.upload(acc, 'k%d-%d' % (k, i),
+                                         [('index.js', 'application/javascript+module', source.encode())],
                                          {'main_module': 'index.js'})
                 assert status == 200, r
         time.sleep(1)
-        for kind in ('h', 'u'):
+        for k, label in enumerate(kinds):
             c0 = cpu_seconds(serve.proc.pid)
-            cold = [timed_get(serve.public_port, '%s%d.lazy.islet.localhost' % (kind, i)) for i in range(200)]
-            label = 'hello' if kind == 'h' else 'urlpattern_subtle'
+            cold = [timed_get(serve.public_port, 'k%d-%d.lazy.islet.localhost' % (k, i)) for i in range(200)]
             results['lazy_%s_cold_p50_ms' % label] = pct(cold, 50)
             results['lazy_%s_cold_cpu_us' % label] = (cpu_seconds(serve.proc.pid) - c0) * 1e6 / 200
 

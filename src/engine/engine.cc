@@ -54,6 +54,9 @@ class CountingAllocator final : public v8::ArrayBuffer::Allocator {
 };
 
 constexpr uint32_t kHostSlot = 0;
+// V8 isolate data slots: 0 the Host, 1 api/kv's KvAccess, 2 the engine::Isolate (absent in the isolates that build
+// or probe snapshots).
+constexpr uint32_t kIsolateSlot = 2;
 constexpr size_t kInternalDataIndex = 0;
 
 // An API file's source as a V8 external string: the bytes stay in islet's binary, and the snapshot refers to this
@@ -180,10 +183,18 @@ LazyApiCodeCaches& lazyApiCodeCaches() {
   return *caches;
 }
 
+void makeApiCache(uint32_t index, v8::Local<v8::UnboundScript> script) {
+  if (lazyApiCodeCaches().get(index) != nullptr) return;  // another isolate made it meanwhile
+  std::unique_ptr<v8::ScriptCompiler::CachedData> data(v8::ScriptCompiler::CreateCodeCache(script));
+  if (data != nullptr && lazyApiCodeCaches().put(index, data->data, data->length)) gLazyCachesMade.fetch_add(1);
+}
+
 // internal.compileApi(index): the function of API file `index`, for internal.defineLazy (prelude.js); a second
-// call (internal.compileApi(index, true), once the file has run) makes the process's code cache of it. Reachable
-// from API code only (internal is never given to a worker); the index is checked all the same. Called through
-// bind's trampoline, so no C++ exception (an allocation failing) crosses V8's frames.
+// call (internal.compileApi(index, true), once the file has run) asks for the process's code cache of it, which
+// Isolate::makeApiCaches makes once the entry into JS is over: the cache then also holds the functions of the file
+// that this first use compiled, which later isolates need not compile. Reachable from API code only (internal is
+// never given to a worker); the index is checked all the same. Called through bind's trampoline, so no C++
+// exception (an allocation failing) crosses V8's frames.
 void compileLazyApi(bind::Args& info) {
   v8::Isolate* isolate = info.isolate();
   uint32_t index = 0;
@@ -200,11 +211,13 @@ void compileLazyApi(bind::Args& info) {
   bool rejected = false;
   if (!compileApiFile(isolate, context, script, true, cache, &rejected).ToLocal(&compiled)) return;
   if (makeCache) {
-    // Called again after the file ran (the compile above found it in the isolate's compilation cache): what its
-    // top level compiled is in the code cache too.
-    std::unique_ptr<v8::ScriptCompiler::CachedData> data(
-        v8::ScriptCompiler::CreateCodeCache(compiled->GetUnboundScript()));
-    if (data != nullptr && lazyApiCodeCaches().put(index, data->data, data->length)) gLazyCachesMade.fetch_add(1);
+    // Called again after the file ran: the compile above found it in the isolate's compilation cache.
+    auto* self = static_cast<Isolate*>(isolate->GetData(kIsolateSlot));
+    if (self != nullptr) {
+      self->deferApiCache(index, compiled->GetUnboundScript());
+    } else {
+      makeApiCache(index, compiled->GetUnboundScript());
+    }
     return;
   }
   if (cache != nullptr) (rejected ? gLazyCachesRejected : gLazyCachesConsumed).fetch_add(1);
@@ -437,6 +450,7 @@ Result<std::unique_ptr<Isolate>> Engine::newIsolate(Host* host, const IsolateOpt
   self->isolate_ = isolate;
   self->locker_ = std::make_unique<v8::Locker>(isolate);
   isolate->SetData(kHostSlot, host);
+  isolate->SetData(kIsolateSlot, self.get());
   isolate->AddNearHeapLimitCallback(&Isolate::nearHeapLimit, self.get());
   disallowRuntimeWasmCompilation(isolate);
   self->externalLimitBytes_ = options.arrayBufferLimitBytes;
@@ -461,6 +475,7 @@ Result<std::unique_ptr<Isolate>> Engine::newIsolate(Host* host, const IsolateOpt
 Isolate::~Isolate() {
   if (isolate_ == nullptr) return;
   if (!locker_) attachToThread();
+  pendingApiCaches_.clear();
   internal_.Reset();
   context_.Reset();
   // As Node does: the lock is released before the isolate is disposed.
@@ -469,6 +484,14 @@ Isolate::~Isolate() {
 }
 
 void Isolate::setHost(Host* host) { isolate_->SetData(kHostSlot, host); }
+
+void Isolate::makeApiCaches() {
+  if (pendingApiCaches_.empty()) return;
+  v8::Isolate::Scope scope(isolate_);
+  v8::HandleScope handles(isolate_);
+  for (auto& [index, script] : pendingApiCaches_) makeApiCache(index, script.Get(isolate_));
+  pendingApiCaches_.clear();
+}
 
 void Isolate::detachFromThread() { locker_.reset(); }
 

@@ -157,6 +157,15 @@ class Isolate {
   // call it after every entry into JS. Past the limit it runs a full GC first (unreferenced memories count until
   // one), so only what the worker still holds condemns it.
   bool checkExternalMemory();
+  // True when this isolate was the first of the process to load an API file lazily (engine::LazyApi) and the
+  // process's code cache of it is still to be made: call makeApiCaches() once the entry into JS is over (outside
+  // the CPU watchdog: this is the platform's work, not the tenant's).
+  bool hasPendingApiCaches() const { return !pendingApiCaches_.empty(); }
+  void makeApiCaches();
+  // For internal.compileApi: API file `index` ran in this isolate, compiled as `script`; its cache is to be made.
+  void deferApiCache(uint32_t index, v8::Local<v8::UnboundScript> script) {
+    pendingApiCaches_.emplace_back(index, v8::Global<v8::UnboundScript>(isolate_, script));
+  }
 
  private:
   friend class Engine;
@@ -173,6 +182,7 @@ class Isolate {
   bool heapLimitReached_ = false;
   size_t externalLimitBytes_ = 0;
   size_t baselineExternal_ = 0;  // V8's external memory of the blank isolate: the API's sources, in islet's binary
+  std::vector<std::pair<uint32_t, v8::Global<v8::UnboundScript>>> pendingApiCaches_;  // file index, its script
 };
 
 class Engine {

@@ -140,6 +140,7 @@ class Worker::Entry {
     worker_.inEntry_ = false;
     worker_.currentRequest_ = 0;
     worker_.recordFinished();
+    if (worker_.isolate_->hasPendingApiCaches()) worker_.makeApiCachesLater();
   }
   v8::Isolate* isolate() const { return isolate_; }
   v8::Local<v8::Context> context() const { return context_; }
@@ -591,6 +592,12 @@ void Worker::fail(uint32_t id, Outcome outcome, std::string_view reason) {
       complete(it, plainResponse(500, "Worker threw exception\n"), outcome);
       break;
   }
+}
+
+void Worker::makeApiCachesLater() {
+  asio::post(io_, [this, alive = alive_] {
+    if (*alive && isolate_) isolate_->makeApiCaches();
+  });
 }
 
 void Worker::afterEntry(Outcome outcome) {

@@ -258,6 +258,9 @@ class Worker final : public engine::Host {
   // Charges an entry's CPU: to `requestId` if it is one, else split among the requests in flight.
   void chargeCpu(uint32_t requestId, int64_t cpuUs);
   void recordFinished();
+  // After an entry that loaded an API file first in the process: its code cache is made on the next turn of the
+  // loop, outside the entry's CPU watchdog and billing.
+  void makeApiCachesLater();
   // Tails (the end of worker.cc): a trace for a new invocation if a tail watches the script, else null; the
   // trace of invocation `id`; a console line for the running entry's trace; an uncaught error of `id`.
   std::unique_ptr<TailEvent> beginTrace(const net::Request* request, const std::string& cron, double scheduledTimeMs);

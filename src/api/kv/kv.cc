@@ -8,7 +8,7 @@
 namespace islet::api::kv {
 namespace {
 
-constexpr uint32_t kKvSlot = 1;
+constexpr uint32_t kKvSlot = 1;  // V8 isolate data slot (engine.cc lists them)
 
 using engine::bind::Args;
 using engine::bind::throwError;

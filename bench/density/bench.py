@@ -70,6 +70,39 @@ def page_tables_kb(pid):
         return int([l for l in f if l.startswith('VmPTE:')][0].split()[1])
 
 
+def rss_kb_by_kind(pid):
+    """The process's resident memory in three parts, from /proc/PID/smaps: V8's heap pages (islet's page
+    allocator region: the anonymous mappings that end in the reservation of 64 GB or more), V8's code pages (the
+    anonymous executable mappings of the isolates' code ranges), and the rest of the anonymous memory (malloc's
+    arenas and [heap]: V8's per-isolate tables and islet's own objects)."""
+    maps = []
+    for line in open('/proc/%d/smaps' % pid):
+        parts = line.split()
+        if len(parts) >= 5 and '-' in parts[0] and ':' not in parts[0]:
+            lo, hi = (int(x, 16) for x in parts[0].split('-'))
+            maps.append([lo, hi, parts[1], parts[5] if len(parts) > 5 else '', 0])
+        elif parts[0] == 'Rss:':
+            maps[-1][4] = int(parts[1])
+    region = None
+    for i, m in enumerate(maps):
+        if m[1] - m[0] >= 64 << 30 and not m[3]:
+            j = i
+            while j > 0 and maps[j - 1][1] == maps[j][0] and not maps[j - 1][3]:
+                j -= 1
+            region = (maps[j][0], m[1])
+    kinds = {'heap_pages': 0, 'code_pages': 0, 'malloc_and_other': 0}
+    for lo, hi, perms, name, rss in maps:
+        if region and region[0] <= lo < region[1]:
+            kinds['heap_pages'] += rss
+        elif name and name != '[heap]':
+            continue  # files: the binary, libraries, ICU data
+        elif 'x' in perms:
+            kinds['code_pages'] += rss
+        else:
+            kinds['malloc_and_other'] += rss
+    return kinds
+
+
 def pct(values, p):
     values = sorted(values)
     return values[min(len(values) - 1, int(len(values) * p / 100))]
@@ -119,6 +152,7 @@ def islet_density(args, results):
         results['deploy_seconds_per_script_ms'] = (time.time() - t0) * 1000 / args.scripts
         pid = serve.proc.pid
         rss0 = rss_mb(pid)
+        kinds0 = rss_kb_by_kind(pid)
         maps0, pte0 = mappings(pid), page_tables_kb(pid)
         counted0 = serve.metric('islet_workers_memory_bytes')
         # Cold start: the first request to each never-loaded script, client-measured.
@@ -133,6 +167,9 @@ def islet_density(args, results):
         time.sleep(1)
         rss1 = rss_mb(pid)
         results['rss_per_worker_mb_at_%d' % args.scripts] = (rss1 - rss0) / args.scripts
+        # Of it: V8's heap pages, V8's code pages, malloc (V8's per-isolate tables, islet's objects).
+        for kind, kb in rss_kb_by_kind(pid).items():
+            results['rss_per_worker_kb_%s' % kind] = (kb - kinds0[kind]) / args.scripts
         # The kernel caps a process's mappings (vm.max_map_count, 65,530 by default).
         results['mappings_per_worker_at_%d' % args.scripts] = (mappings(pid) - maps0) / args.scripts
         # The kernel's page tables for the process: memory it holds for the workers that RSS does not show.

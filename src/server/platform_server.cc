@@ -541,9 +541,14 @@ void PlatformServer::handle(Thread& t, std::shared_ptr<net::Exchange> exchange) 
   auto [target, versionId] = route(t, req.host, req.target);
   if (target == nullptr) return exchange->respond(textResponse(404, "No worker is deployed at this address\n"));
   if (placement_.enabled() && !exchange->adopted() && handedOff(t, *versionId, *exchange)) return;
+  fetchOn(t, *target, *versionId, std::move(exchange));
+}
+
+void PlatformServer::fetchOn(Thread& t, const Target& target, const std::string& versionId,
+                             std::shared_ptr<net::Exchange> exchange) {
   // A loaded worker without a callback: nothing allocated on the path every warm request takes.
-  if (runtime::Worker* worker = loadedWorker(t, *target, *versionId)) return worker->fetch(std::move(exchange));
-  withWorker(t, *target, *versionId, [exchange](Result<runtime::Worker*> worker) {
+  if (runtime::Worker* worker = loadedWorker(t, target, versionId)) return worker->fetch(std::move(exchange));
+  withWorker(t, target, versionId, [exchange](Result<runtime::Worker*> worker) {
     if (!worker.isOk()) {
       if (worker.status().code() == StatusCode::kUnavailable) {
         return exchange->respond(textResponse(503, "Service Unavailable: the server is at capacity, try again\n"));
@@ -797,15 +802,8 @@ void PlatformServer::serviceFetch(Thread& t, const std::string& accountId, const
     respond(textResponse(503, fmt::format("service binding: no script \"{}\" is deployed in this account\n", service)));
     return;
   }
-  auto exchange = std::make_shared<net::Exchange>(std::move(request), std::move(respond));
-  withWorker(t, *target, target->versions.front().versionId, [exchange](Result<runtime::Worker*> worker) {
-    if (!worker.isOk()) {
-      bool full = worker.status().code() == StatusCode::kUnavailable;
-      return exchange->respond(full ? textResponse(503, "Service Unavailable: the server is at capacity, try again\n")
-                                    : textResponse(500, "Worker failed to load\n"));
-    }
-    worker.value()->fetch(exchange);
-  });
+  fetchOn(t, *target, target->versions.front().versionId,
+          std::make_shared<net::Exchange>(std::move(request), std::move(respond)));
 }
 
 void PlatformServer::scheduleCron() {

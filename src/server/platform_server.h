@@ -101,6 +101,9 @@ class PlatformServer {
   // Thread t's worker for this version if it is loaded and usable (null otherwise); marks it used.
   runtime::Worker* loadedWorker(Thread& t, const Target& target, const std::string& versionId);
   void withWorker(Thread& t, const Target& target, const std::string& versionId, WorkerReady then);
+  // Hands `exchange` to the version's Worker on `t`: at once when it is loaded, else once loaded (503 at capacity,
+  // 500 when the load fails). Public requests and service bindings alike.
+  void fetchOn(Thread& t, const Target& target, const std::string& versionId, std::shared_ptr<net::Exchange> exchange);
   struct PendingLoad;
   void finishLoad(Thread& t, const PendingLoad& load, Result<std::unique_ptr<engine::Isolate>> isolate);
   Result<runtime::Worker*> loadWorker(Thread& t, const PendingLoad& load, std::unique_ptr<engine::Isolate> isolate);

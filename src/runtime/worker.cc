@@ -313,6 +313,14 @@ Status Worker::init(const engine::Engine& engine) {
     v8::Local<v8::Function> runTimer = isolate_->internalFunction("runTimer");
     if (dispatch.IsEmpty() || runTimer.IsEmpty()) return Status::internal("the snapshot lacks dispatchFetch/runTimer");
     dispatchFetch_.Reset(iso, dispatch);
+    const char* names[] = {"status", "statusText", "headers", "webSocket", "body"};
+    for (size_t i = 0; i < partNames_.size(); i++) {
+      v8::Local<v8::String> name;
+      if (!v8::String::NewFromUtf8(iso, names[i], v8::NewStringType::kInternalized).ToLocal(&name)) {
+        return Status::internal("V8 could not make a string");
+      }
+      partNames_[i].Set(iso, name);
+    }
     v8::Local<v8::Function> scheduled = isolate_->internalFunction("dispatchScheduled");
     if (!scheduled.IsEmpty()) dispatchScheduled_.Reset(iso, scheduled);
     runTimer_.Reset(iso, runTimer);
@@ -353,8 +361,9 @@ void Worker::fetch(std::shared_ptr<net::Exchange> exchange) {
   } else {
     url = req.target;
   }
-  v8::Local<v8::Array> headers = v8::Array::New(iso, static_cast<int>(req.headers.size() * 2));
-  uint32_t i = 0;
+  // The headers as one flat array made at once (an element at a time, each a lookup through V8's API).
+  std::vector<v8::Local<v8::Value>> headerValues(req.headers.size() * 2);
+  size_t i = 0;
   v8::Local<v8::String> method, urlString;
   v8::Local<v8::Value> body = v8::Null(iso);
   bool ok = v8::String::NewFromUtf8(iso, req.method.data(), v8::NewStringType::kNormal, static_cast<int>(req.method.size()))
@@ -370,9 +379,13 @@ void Worker::fetch(std::shared_ptr<net::Exchange> exchange) {
              .ToLocal(&n) &&
          v8::String::NewFromOneByte(iso, reinterpret_cast<const uint8_t*>(value.data()), v8::NewStringType::kNormal,
                                     static_cast<int>(value.size()))
-             .ToLocal(&v) &&
-         headers->Set(context, i++, n).IsJust() && headers->Set(context, i++, v).IsJust();
+             .ToLocal(&v);
+    if (ok) {
+      headerValues[i++] = n;
+      headerValues[i++] = v;
+    }
   }
+  v8::Local<v8::Array> headers = v8::Array::New(iso, headerValues.data(), i);  // the ones made (all, when ok)
   if (ok && req.bodyStream) {
     body = v8::Integer::NewFromUnsigned(iso, addBody(req.bodyStream, id, /*incoming=*/true));
   } else if (ok && !req.body.empty()) {
@@ -435,13 +448,14 @@ void Worker::fetchDone(uint32_t id, v8::Local<v8::Value> parts, v8::Local<v8::Va
   uint32_t socketId = 0;  // a 101 handing a WebSocket to the client
   try {
     using engine::bind::check;
-    response.status = static_cast<int>(check(check(p->Get(context, str(iso, "status")))->Int32Value(context)));
-    v8::Local<v8::Value> statusText = check(p->Get(context, str(iso, "statusText")));
+    auto part = [&](size_t i) { return check(p->Get(context, partNames_[i].Get(iso))); };
+    response.status = static_cast<int>(check(part(0)->Int32Value(context)));
+    v8::Local<v8::Value> statusText = part(1);
     if (statusText->IsString()) response.statusText = engine::bind::toLatin1(iso, statusText);
     if (response.status == 0) {  // Response.error()
       throw engine::bind::JsError{engine::bind::ErrorType::kTypeError, "the handler returned Response.error()"};
     }
-    v8::Local<v8::Value> headers = check(p->Get(context, str(iso, "headers")));
+    v8::Local<v8::Value> headers = part(2);
     if (headers->IsArray()) {
       auto array = headers.As<v8::Array>();
       uint32_t n = array->Length();
@@ -451,9 +465,9 @@ void Worker::fetchDone(uint32_t id, v8::Local<v8::Value> parts, v8::Local<v8::Va
                                       engine::bind::toLatin1(iso, check(array->Get(context, i + 1))));
       }
     }
-    v8::Local<v8::Value> webSocket = check(p->Get(context, str(iso, "webSocket")));
+    v8::Local<v8::Value> webSocket = part(3);
     if (response.status == 101 && webSocket->IsUint32()) socketId = webSocket.As<v8::Uint32>()->Value();
-    v8::Local<v8::Value> body = check(p->Get(context, str(iso, "body")));
+    v8::Local<v8::Value> body = part(4);
     if (body->IsString()) {
       response.body = engine::bind::toUtf8(iso, body);
     } else if (body->IsArrayBufferView()) {

@@ -10,6 +10,7 @@
 #include <boost/asio/io_context.hpp>
 #include <boost/asio/steady_timer.hpp>
 
+#include <array>
 #include <functional>
 #include <map>
 #include <memory>
@@ -277,6 +278,10 @@ class Worker final : public engine::Host {
   v8::Global<v8::Function> dispatchFetch_;
   v8::Global<v8::Function> runTimer_;
   v8::Global<v8::Function> dispatchScheduled_;
+  // The names fetchDone reads from a response's parts (status, statusText, headers, webSocket, body), internalized
+  // once: made per request, V8 looked each up in the isolate's string table, a cache miss when many tenants take
+  // turns (docs/benchmarks.md).
+  std::array<v8::Eternal<v8::String>, 5> partNames_;
   std::unordered_map<uint32_t, Pending> pending_;
   std::unordered_map<uint32_t, Socket> sockets_;  // open WebSockets, by the JS side's id
   std::vector<Rejection> unhandledRejections_;

@@ -163,9 +163,14 @@ struct PlatformServer::Thread {
   asio::io_context io{1};
   std::unique_ptr<net::Listener> listener;
   std::shared_ptr<const RouteTable> table;
-  std::unordered_map<std::string, std::unique_ptr<runtime::Worker>> workers;  // by version id
-  std::unordered_map<std::string, std::chrono::steady_clock::time_point> lastUsed;  // by version id
-  std::unordered_map<std::string, store::AccountLimits> loadedOverrides;  // by version id: what its Worker got
+  // A loaded version: its Worker, when a request last asked for it, and the account limits it was made with. One
+  // entry, so the request path looks a version up once.
+  struct Loaded {
+    std::unique_ptr<runtime::Worker> worker;
+    std::chrono::steady_clock::time_point lastUsed;
+    store::AccountLimits overrides;
+  };
+  std::unordered_map<std::string, Loaded> workers;  // by version id
   // By version id: CPU µs per request, a moving average kept across reloads (a killed request's Worker is
   // replaced, its requests' record is not).
   std::unordered_map<std::string, std::shared_ptr<int64_t>> cpuAverages;
@@ -361,18 +366,17 @@ void PlatformServer::evict(Thread& t) {
   size_t mine = 0;
   std::vector<std::pair<std::chrono::steady_clock::time_point, std::string>> idle;
   for (auto it = t.workers.begin(); it != t.workers.end();) {
-    auto last = t.lastUsed[it->first];
-    if (it->second->idle() && now - last > options_.idleTimeout) {
-      t.lastUsed.erase(it->first);
-      t.loadedOverrides.erase(it->first);
+    auto last = it->second.lastUsed;
+    runtime::Worker& worker = *it->second.worker;
+    if (worker.idle() && now - last > options_.idleTimeout) {
       t.cpuAverages.erase(it->first);
       t.stayUntilMs.erase(it->first);
       placement_.unloaded(it->first, t.index);
       it = t.workers.erase(it);
       continue;
     }
-    mine += it->second->memoryUsage();
-    if (it->second->idle()) idle.emplace_back(last, it->first);
+    mine += worker.memoryUsage();
+    if (worker.idle()) idle.emplace_back(last, it->first);
     ++it;
   }
   memoryInUse_ += mine;
@@ -398,10 +402,8 @@ void PlatformServer::evict(Thread& t) {
     if (memoryOk && mappingsOk) break;
     mappings_ -= std::min(perWorker, mappings_.load());
     auto it = t.workers.find(id);
-    size_t bytes = it->second->memoryUsage();
+    size_t bytes = it->second.worker->memoryUsage();
     t.workers.erase(it);
-    t.lastUsed.erase(id);
-    t.loadedOverrides.erase(id);
     t.cpuAverages.erase(id);
     t.stayUntilMs.erase(id);
     placement_.unloaded(id, t.index);
@@ -531,7 +533,7 @@ void PlatformServer::handle(Thread& t, std::shared_ptr<net::Exchange> exchange) 
         ++it;
         continue;
       }
-      if (it->second->pendingRequests() > 0) t.retiring.push_back(std::move(it->second));
+      if (it->second.worker->pendingRequests() > 0) t.retiring.push_back(std::move(it->second.worker));
       t.stayUntilMs.erase(it->first);
       placement_.unloaded(it->first, t.index);
       it = t.workers.erase(it);
@@ -649,17 +651,18 @@ struct PlatformServer::PendingLoad {
 };
 
 runtime::Worker* PlatformServer::loadedWorker(Thread& t, const Target& target, const std::string& versionId) {
-  auto now = std::chrono::steady_clock::now();
-  t.lastUsed[versionId] = now;
   auto it = t.workers.find(versionId);
   if (it == t.workers.end()) return nullptr;
-  if (!it->second->broken() && t.loadedOverrides[versionId] == target.overrides) {
+  Thread::Loaded& loaded = it->second;
+  if (!loaded.worker->broken() && loaded.overrides == target.overrides) {
+    auto now = std::chrono::steady_clock::now();
+    loaded.lastUsed = now;
     t.lastWarm = now;
-    return it->second.get();
+    return loaded.worker.get();
   }
   // Broken, or the operator changed the account's limits: this Worker finishes what it holds, a new one takes new
   // requests.
-  t.retiring.push_back(std::move(it->second));
+  t.retiring.push_back(std::move(loaded.worker));
   t.workers.erase(it);
   return nullptr;
 }
@@ -772,8 +775,7 @@ Result<runtime::Worker*> PlatformServer::loadWorker(Thread& t, const PendingLoad
     t.retiring.push_back(std::move(loaded.value()));
     return worker;
   }
-  t.workers[versionId] = std::move(loaded.value());
-  t.loadedOverrides[versionId] = load.overrides;
+  t.workers[versionId] = Thread::Loaded{std::move(loaded.value()), std::chrono::steady_clock::now(), load.overrides};
   placement_.loaded(versionId, t.index);
   // Counted now, not at the next pass: loads arriving by the hundred a second would otherwise take the process
   // hundreds of MB past its budget before the pass saw them. Over it, a pass runs soon (at most every 100 ms).

@@ -171,6 +171,15 @@ export default {
         return fetch(new Request(env.UPSTREAM + '/sink', request));
       case '/state':
         return Response.json({ loaded: streamsLoaded() });
+      case '/service':  // the request sent on whole to another script of the account, which reads it as a stream
+        return env.OTHER.fetch(new Request('https://other/count', request));
+      case '/cache': {  // a long fetch() response put in the Cache API, and read back
+        const up = await fetch(env.UPSTREAM + '/source?n=300000');
+        await caches.default.put('https://cache.test/big', up);
+        const hit = await caches.default.match('https://cache.test/big');
+        const bytes = new Uint8Array(await hit.arrayBuffer());
+        return Response.json({ length: bytes.length, sum: sum(bytes), status: hit.headers.get('cf-cache-status') });
+      }
       case '/clone': {
         const c = request.clone();
         const [a, b] = await Promise.all([request.text(), c.text()]);
@@ -261,7 +270,8 @@ class Streaming(unittest.TestCase):
                                  '--cpu-limit-ms', '5000'))
         acc = cls.serve.create_account('streams')
         cls.serve.deploy_js(acc, 'stream', WORKER, [{'type': 'plain_text', 'name': 'UPSTREAM', 'text': up}])
-        cls.serve.deploy_js(acc, 'native', NATIVE_WORKER, [{'type': 'plain_text', 'name': 'UPSTREAM', 'text': up}])
+        cls.serve.deploy_js(acc, 'native', NATIVE_WORKER, [{'type': 'plain_text', 'name': 'UPSTREAM', 'text': up},
+                                                           {'type': 'service', 'name': 'OTHER', 'service': 'stream'}])
 
     @classmethod
     def tearDownClass(cls):
@@ -429,6 +439,11 @@ class Streaming(unittest.TestCase):
             self.assertEqual(self.json_response(s), {'count': n, 'crc': pattern_crc(n), 'chunked': False})
             s.sendall(('GET /state HTTP/1.1\r\nHost: %s\r\n\r\n' % host).encode())
             self.assertEqual(self.json_response(s), {'loaded': False})
+            # To another script of the account (read whole here, a stream there), and into the Cache API.
+            self.send_body(s, '/service', n, host=host)
+            self.assertEqual(self.json_response(s), {'count': n, 'sum': self.expected_sum(n)})
+            s.sendall(('GET /cache HTTP/1.1\r\nHost: %s\r\n\r\n' % host).encode())
+            self.assertEqual(self.json_response(s), {'length': 300000, 'sum': self.expected_sum(300000), 'status': 'HIT'})
             # clone() tees a stream: the family loads, and both copies read the same bytes.
             self.send_body(s, '/clone', 100000, host=host)
             self.assertEqual(self.json_response(s), {'same': True, 'length': 100000, 'loaded': True})

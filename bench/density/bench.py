@@ -360,6 +360,8 @@ def lazy_first_use(args, results):
         'urlpattern_subtle': 'export default { async fetch(request) { const p = new URLPattern({ pathname: "/:id" });'
                              ' const d = await crypto.subtle.digest("SHA-256", new Uint8Array(8));'
                              ' return new Response(String(p.test(request.url)) + d.byteLength); } };\n',
+        'url': 'export default { fetch(request) { const u = new URL(request.url);'
+               ' return new Response(u.pathname + (u.searchParams.get("a") || "")); } };\n',
         'streams_console': 'export default { async fetch(request) { console.log(request.method);'
                            ' const { value } = await new Response("hello").body.getReader().read();'
                            ' return new Response(value); } };\n',

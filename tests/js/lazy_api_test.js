@@ -1,4 +1,4 @@
-// APIs many workers never use load on first use (engine::LazyApi, prelude.js): streams, console, Blob/File/FormData,
+// APIs many workers never use load on first use (engine::LazyApi, prelude.js): streams, console, URL, Blob/File/FormData,
 // URLPattern, WASI, the Cache API, SubtleCrypto, CompressionStream and WebSocket are not in the snapshot, so a worker that never uses
 // them does not hold them. The tests run in order in one isolate: the first ones see the APIs before anything loaded
 // them (console excepted: the test runner reads console.log before the first test).
@@ -10,7 +10,7 @@ const STREAMS = ['ReadableStream', 'ReadableStreamDefaultReader', 'ReadableStrea
   'WritableStreamDefaultWriter', 'WritableStreamDefaultController', 'TransformStream',
   'TransformStreamDefaultController', 'ByteLengthQueuingStrategy', 'CountQueuingStrategy', 'TextEncoderStream',
   'TextDecoderStream', 'IdentityTransformStream', 'FixedLengthStream'];
-const LAZY = ['Blob', 'File', 'FormData', 'URLPattern', 'WASI', 'Cache', 'CacheStorage', 'caches', 'CryptoKey', 'SubtleCrypto',
+const LAZY = ['URL', 'URLSearchParams', 'Blob', 'File', 'FormData', 'URLPattern', 'WASI', 'Cache', 'CacheStorage', 'caches', 'CryptoKey', 'SubtleCrypto',
   'CompressionStream', 'DecompressionStream', 'WebSocket', 'WebSocketPair', ...STREAMS];
 
 test('before first use each lazy global is a placeholder, and present', () => {

@@ -552,6 +552,7 @@
     if (mime !== null && mime.essence === 'application/x-www-form-urlencoded') {
       const list = entriesOf(fd);
       const text = taByteLength(bytes) === 0 ? '' : native.utf8Decode(bytes, false);
+      internal.requireApi('url/url.js');
       for (const [k, v] of internal.urlencodedParse(text)) list.push([k, v]);
       return fd;
     }

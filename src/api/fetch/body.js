@@ -45,10 +45,12 @@
     if (v instanceof ArrayBufferCtor) return true;
     try { abByteLength.call(v); return true; } catch { return false; }
   };
-  // Until streams.js has run no ReadableStream exists, so nothing is one; until blob.js has, no Blob or FormData.
+  // Until streams.js has run no ReadableStream exists, so nothing is one; until blob.js has, no Blob or FormData;
+  // until url.js has, no URLSearchParams.
   const isReadableStream = (v) => internal.isReadableStream !== undefined && internal.isReadableStream(v);
   const isBlob = (v) => internal.isBlob !== undefined && internal.isBlob(v);
   const isFormData = (v) => internal.FormData !== undefined && v instanceof internal.FormData;
+  const isURLSearchParams = (v) => internal.isURLSearchParams !== undefined && internal.isURLSearchParams(v);
   const loadStreams = () => internal.requireApi('streams/streams.js');
   const loadBlob = () => internal.requireApi('blob/blob.js');
   // Whether a stream has been read from (only ever asked of a stream: the family is loaded).
@@ -82,7 +84,7 @@
         if (v.locked || isDisturbed(v)) throw new TypeError('The ReadableStream body is locked or has been read from');
         return new BodyState(K_STREAM, v, null);
       }
-      if (internal.isURLSearchParams(v)) {
+      if (isURLSearchParams(v)) {
         return new BodyState(K_STRING, internal.serializeURLSearchParams(v), FORM_URLENCODED);
       }
       if (isBlob(v)) return new BodyState(K_BLOB, v, v.type === '' ? null : v.type);

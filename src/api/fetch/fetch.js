@@ -206,7 +206,7 @@
       if (bodyStream !== 0 && !dropsBody) {
         throw new TypeError('fetch(): cannot follow a ' + status + ' redirect with a streamed body, which was already sent');
       }
-      url = new g.URL(location, url).href;
+      url = new internal.URL(location, url).href;  // url.js is loaded: the request's URL was parsed
       if (dropsBody) {
         if (method !== 'HEAD') method = 'GET';
         body = null;

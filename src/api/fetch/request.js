@@ -46,6 +46,7 @@
 
   // Parses an absolute URL (workers have no base URL) and returns it serialized; TypeError on failure.
   function parseURLHref(input, forRequest) {
+    internal.requireApi('url/url.js');
     const record = internal.parseURL(input);
     if (record === null) throw new TypeError(`Invalid URL: ${input}`);
     if (forRequest && (record.username !== '' || record.password !== '')) {

@@ -7,6 +7,7 @@
 (function (g, native, internal) {
   'use strict';
 
+  internal.requireApi('url/url.js');
   const { toUSVString, URLRecord, parseURL, parseURLWithStateOverride } = internal;
 
   // Matching calls the builtin exec (the spec's RegExpBuiltinExec), never one a worker put on RegExp.prototype.

@@ -6,7 +6,8 @@
   'use strict';
 
   const Response = g.Response;
-  const URLClass = g.URL;
+  internal.requireApi('url/url.js');
+  const URLClass = internal.URL;
   const { apply } = Reflect;
   const { isView } = ArrayBuffer;
   // V8 adds `WebAssembly` to each context it creates, not to the snapshot's: take it on first use.

@@ -154,6 +154,7 @@
   // The handshake's URL (http: or https:) and headers, or a SyntaxError as the WebSocket standard says.
   function clientRequest(url, protocols) {
     let u;
+    internal.requireApi('url/url.js');
     try {
       u = new internal.URL(`${url}`);
     } catch {

@@ -70,6 +70,20 @@
     const load = loaders[file];
     if (load !== undefined) load();
   };
+  // The Uint8Arrays `chunks` one after another in a new Uint8Array of `total` bytes (bodies read whole, Blob parts).
+  const TypedArrayProto = Object.getPrototypeOf(Uint8Array.prototype);
+  const U8 = Uint8Array;
+  const u8Set = Function.prototype.call.bind(TypedArrayProto.set);
+  const u8ByteLength = Function.prototype.call.bind(getOwnPropertyDescriptor(TypedArrayProto, 'byteLength').get);
+  internal.concatBytes = (chunks, total) => {
+    const out = new U8(total);
+    let at = 0;
+    for (let i = 0; i < chunks.length; i++) {
+      u8Set(out, chunks[i], at);
+      at += u8ByteLength(chunks[i]);
+    }
+    return out;
+  };
   // For `islet test` only: the host refuses it everywhere else.
   internal.readTestFile = (path) => native.testReadFile(path);
 })

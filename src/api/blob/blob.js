@@ -24,7 +24,6 @@
   const dvByteOffset = uncurry(Object.getOwnPropertyDescriptor(DataView.prototype, 'byteOffset').get);
   const dvByteLength = uncurry(Object.getOwnPropertyDescriptor(DataView.prototype, 'byteLength').get);
   const abByteLength = uncurry(Object.getOwnPropertyDescriptor(ArrayBuffer.prototype, 'byteLength').get);
-  const u8Set = uncurry(TypedArrayProto.set);
   const u8Slice = uncurry(TypedArrayProto.slice);
   const u8Subarray = uncurry(TypedArrayProto.subarray);
   const u8IndexOf = uncurry(TypedArrayProto.indexOf);
@@ -53,13 +52,7 @@
   function concat(parts, total) {
     if (parts.length === 0) return EMPTY;
     if (parts.length === 1) return parts[0];
-    const out = new Uint8ArrayCtor(total);
-    let at = 0;
-    for (const p of parts) {
-      u8Set(out, p, at);
-      at += taByteLength(p);
-    }
-    return out;
+    return internal.concatBytes(parts, total);
   }
   // A Blob's type: '' if it has a character outside U+0020..U+007E, else ASCII-lowercased.
   const normalizeType = (t) => (/[^\x20-\x7e]/.test(t) ? '' : t.toLowerCase());

@@ -112,13 +112,7 @@
       }
       chunks.push(chunk);
     }
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const c of chunks) {
-      out.set(c, at);
-      at += c.byteLength;
-    }
-    return out;
+    return internal.concatBytes(chunks, total);
   }
 
   // A strong or weak entity tag in If-None-Match matching the stored ETag (weak comparison).

@@ -40,14 +40,7 @@
       chunks.push(chunk);
       total += chunk.byteLength;
     }
-    if (chunks.length === 1) return chunks[0];
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const c of chunks) {
-      out.set(c, at);
-      at += c.byteLength;
-    }
-    return out;
+    return chunks.length === 1 ? chunks[0] : internal.concatBytes(chunks, total);
   };
   internal.nativeBodyStream = (id) => {
     internal.requireApi('streams/streams.js');

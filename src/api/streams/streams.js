@@ -2731,13 +2731,7 @@
             resolve(chunks[0]);
             return;
           }
-          const out = new Uint8ArrayCtor(total);
-          let at = 0;
-          for (const c of chunks) {
-            u8Set(out, c, at);
-            at += taByteLength(c);
-          }
-          resolve(out);
+          resolve(internal.concatBytes(chunks, total));
         },
         error: reject,
       };

@@ -53,15 +53,7 @@
     throw new TypeError(`WASI: ${what} must be a string, an ArrayBuffer or a typed array`);
   }
 
-  function concat(chunks, total) {
-    const out = new Uint8Array(total);
-    let at = 0;
-    for (const c of chunks) {
-      out.set(c, at);
-      at += c.length;
-    }
-    return out;
-  }
+  const concat = internal.concatBytes;
 
   // Where fd 1 or fd 2 goes: 'console' (whole lines to the log, at `level`), 'buffer', 'ignore', or a function
   // called with each chunk (a fresh Uint8Array).

@@ -231,6 +231,14 @@ class ChunkedReader:
             raise ConnectionError('closed mid-body')
         self.buf += piece
 
+    def count_and_crc(self):
+        """Reads the whole body: its length and CRC-32."""
+        count, crc = 0, 0
+        for piece in self.pieces():
+            count += len(piece)
+            crc = zlib.crc32(piece, crc)
+        return count, crc
+
     def pieces(self):
         if not self.chunked:
             while self.left:
@@ -327,10 +335,7 @@ class Streaming(unittest.TestCase):
             status, headers, rest = read_head(s)
             self.assertEqual(status, 200)
             self.assertEqual(headers.get('content-type'), 'application/octet-stream')
-            count, crc = 0, 0
-            for piece in ChunkedReader(s, headers, rest).pieces():
-                count += len(piece)
-                crc = zlib.crc32(piece, crc)
+            count, crc = ChunkedReader(s, headers, rest).count_and_crc()
         finally:
             s.close()
         self.assertEqual(count, GIB)
@@ -377,10 +382,7 @@ class Streaming(unittest.TestCase):
             sender.start()
             status, headers, rest = read_head(s)
             self.assertEqual(status, 200)
-            count, crc = 0, 0
-            for piece in ChunkedReader(s, headers, rest).pieces():
-                count += len(piece)
-                crc = zlib.crc32(piece, crc)
+            count, crc = ChunkedReader(s, headers, rest).count_and_crc()
             sender.join()
         finally:
             s.close()
@@ -429,10 +431,7 @@ class Streaming(unittest.TestCase):
             s.sendall(('GET /pass?n=%d HTTP/1.1\r\nHost: %s\r\n\r\n' % (m, host)).encode())
             status, headers, rest = read_head(s)
             self.assertEqual(status, 200)
-            count, crc = 0, 0
-            for piece in ChunkedReader(s, headers, rest).pieces():
-                count += len(piece)
-                crc = zlib.crc32(piece, crc)
+            count, crc = ChunkedReader(s, headers, rest).count_and_crc()
             self.assertEqual((count, crc), (m, pattern_crc(m)))
             # The request sent upstream as it is, its body by id.
             self.send_body(s, '/up', n, host=host)

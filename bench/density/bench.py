@@ -466,6 +466,7 @@ def deployed(args, results):
         time.sleep(2)
         results['warm_loaded_after'] = workers_loaded(serve)
         results['warm_rss_mb'] = rss_mb(serve.proc.pid)
+        results['warm_isolates_disposing'] = serve.metric('islet_isolates_disposing')
         # The process's memory by kind, per loaded worker (loads and evictions leave more behind than a quiet sweep).
         for kind, kb in rss_kb_by_kind(serve.proc.pid).items():
             results['warm_rss_kb_per_loaded_%s' % kind] = kb / max(1, results['warm_loaded_after'])

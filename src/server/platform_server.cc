@@ -345,8 +345,10 @@ std::string PlatformServer::loopMetrics() const {
       "# HELP islet_workers_memory_bytes What the loaded workers hold, as the memory budget counts it (at the last "
       "eviction pass).\n# TYPE islet_workers_memory_bytes gauge\nislet_workers_memory_bytes {}\n"
       "# HELP islet_memory_budget_bytes The memory budget (--memory-budget).\n"
-      "# TYPE islet_memory_budget_bytes gauge\nislet_memory_budget_bytes {}\n",
-      memoryInUse_.load(), options_.memoryBudgetBytes);
+      "# TYPE islet_memory_budget_bytes gauge\nislet_memory_budget_bytes {}\n"
+      "# HELP islet_isolates_disposing Isolates of evicted or unloaded workers waiting for the disposer thread (their "
+      "memory is still the process's).\n# TYPE islet_isolates_disposing gauge\nislet_isolates_disposing {}\n",
+      memoryInUse_.load(), options_.memoryBudgetBytes, disposer_ ? disposer_->pending() : 0);
   return out;
 }
 

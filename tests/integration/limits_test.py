@@ -281,6 +281,8 @@ class Eviction(unittest.TestCase):
             self.assertGreater(serve.metric('islet_workers_loaded'), 0)
             for i in range(n):  # every script still answers: evicted ones cold-start again
                 self.assertEqual(serve.get('s%d.budget.islet.localhost' % i)[3], str(i).encode())
+            # The evicted isolates went to the disposer thread, which frees them soon after.
+            self.assertTrue(self.wait_for(lambda: serve.metric('islet_isolates_disposing') == 0))
 
     def test_a_loaded_worker_takes_few_memory_mappings(self):
         # The kernel's default cap on a process's mappings (65,530) has to hold thousands of loaded workers. With

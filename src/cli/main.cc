@@ -160,8 +160,8 @@ Result<std::pair<std::string, uint16_t>> splitHostPort(const std::string& s, uin
 int serve(const engine::Engine& engine, const std::string& dataDir, const std::string& listen, const std::string& api,
           int threads, const std::string& baseDomain, const net::ServerLimits& http, const CommonLimits& limits,
           size_t memoryBudget,
-          std::chrono::seconds idleTimeout, size_t maxMappings, bool allowPrivateSubrequests, bool metering,
-          bool placement) {
+          std::chrono::seconds idleTimeout, std::chrono::seconds idleRelease, size_t maxMappings,
+          bool allowPrivateSubrequests, bool metering, bool placement) {
   std::error_code ec;
   fs::create_directories(dataDir, ec);
   if (ec) {
@@ -190,6 +190,7 @@ int serve(const engine::Engine& engine, const std::string& dataDir, const std::s
   options.limits = limits.limits();
   options.memoryBudgetBytes = memoryBudget;
   options.idleTimeout = idleTimeout;
+  options.idleRelease = idleRelease;
   options.maxMappings = maxMappings;
   options.client.allowPrivateAddresses = allowPrivateSubrequests;
   options.metering = metering;
@@ -315,6 +316,7 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"on", "off"}));
   size_t memoryBudgetMb = 0;
   int idleTimeoutSec = 300;
+  int idleReleaseSec = 10;
   size_t maxMappings = 0;
   serveCmd->add_option("--max-mappings", maxMappings,
                        "memory mappings the process may hold (default: vm.max_map_count); idle workers are evicted "
@@ -322,6 +324,10 @@ int main(int argc, char** argv) {
   serveCmd->add_option("--memory-budget", memoryBudgetMb, "MB the process may hold (RSS); idle workers are evicted above it (default: a quarter of RAM)");
   serveCmd->add_option("--idle-timeout", idleTimeoutSec, "seconds before an unused worker is evicted")
       ->capture_default_str();
+  serveCmd->add_option("--idle-release", idleReleaseSec,
+                       "seconds before an unused worker whose heap grew gives back what it no longer needs (0: never)")
+      ->capture_default_str()
+      ->check(CLI::NonNegativeNumber);
 
   auto* testCmd = app.add_subcommand("test", "run JS test files inside islet");
   std::vector<std::string> testFiles;
@@ -360,8 +366,8 @@ int main(int argc, char** argv) {
     }
     if (memoryBudgetMb == 0) memoryBudgetMb = static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE) / 4 >> 20;
     return cli::serve(engine, dataDir, serveListen, serveApi, serveThreads, baseDomain, serveHttp.limits(), serveLimits,
-                      memoryBudgetMb << 20, std::chrono::seconds(idleTimeoutSec), maxMappings, allowPrivateSubrequests,
-                      metering == "on", placement == "on");
+                      memoryBudgetMb << 20, std::chrono::seconds(idleTimeoutSec), std::chrono::seconds(idleReleaseSec),
+                      maxMappings, allowPrivateSubrequests, metering == "on", placement == "on");
   }
   if (*testCmd) return cli::test(engine, testFiles, harness, shared, testLimits);
   return 2;

@@ -485,6 +485,13 @@ Isolate::~Isolate() {
 
 void Isolate::setHost(Host* host) { isolate_->SetData(kHostSlot, host); }
 
+void Isolate::releaseMemory() {
+  v8::Isolate::Scope scope(isolate_);
+  v8::HandleScope handles(isolate_);
+  isolate_->MemoryPressureNotification(v8::MemoryPressureLevel::kCritical);
+  isolate_->MemoryPressureNotification(v8::MemoryPressureLevel::kNone);
+}
+
 void Isolate::makeApiCaches() {
   if (pendingApiCaches_.empty()) return;
   v8::Isolate::Scope scope(isolate_);

@@ -161,6 +161,10 @@ class Isolate {
   // process's code cache of it is still to be made: call makeApiCaches() once the entry into JS is over (outside
   // the CPU watchdog: this is the platform's work, not the tenant's).
   bool hasPendingApiCaches() const { return !pendingApiCaches_.empty(); }
+  // Gives back what the heap no longer needs: V8's critical memory-pressure notification (a full, memory-reducing
+  // GC that also shrinks the young generation, synchronous on the owning thread), then back to no pressure.
+  // About 0.15 ms for a small worker. Not while JS runs in this isolate.
+  void releaseMemory();
   void makeApiCaches();
   // For internal.compileApi: API file `index` ran in this isolate, compiled as `script`; its cache is to be made.
   void deferApiCache(uint32_t index, v8::Local<v8::UnboundScript> script) {

@@ -608,6 +608,21 @@ void Worker::fail(uint32_t id, Outcome outcome, std::string_view reason) {
   }
 }
 
+bool Worker::releaseIdleMemory() {
+  if (releasedAtEntry_ == entries_ || !idle()) return false;
+  releasedAtEntry_ = entries_;
+  size_t bytes = memoryUsage();
+  // A large heap's full GC would hold the loop for long: such a worker is left to V8's own collector.
+  if (bytes < lowBytes_ + kReleaseGrowthBytes || bytes > kReleaseMaxBytes) return false;
+  int64_t startUs = monotonicMicros();
+  isolate_->releaseMemory();
+  measuredAtEntry_ = ~uint64_t{0};  // measured again
+  lowBytes_ = memoryUsage();
+  log::debug("[{}] idle: heap released, {} KB -> {} KB in {} us", script_->name, bytes >> 10, lowBytes_ >> 10,
+             monotonicMicros() - startUs);
+  return true;
+}
+
 void Worker::makeApiCachesLater() {
   asio::post(io_, [this, alive = alive_] {
     if (*alive && isolate_) isolate_->makeApiCaches();

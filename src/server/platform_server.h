@@ -55,6 +55,9 @@ struct PlatformOptions {
   std::shared_ptr<store::CodeCacheStore> codeCache;
   size_t memoryBudgetBytes = 4ull << 30;        // the process's RSS; above it idle workers are evicted LRU first
   std::chrono::seconds idleTimeout{300};        // a worker unused this long is evicted
+  // A worker unused this long whose heap grew gives back what its heap no longer needs (runtime::Worker::
+  // releaseIdleMemory); 0: never.
+  std::chrono::seconds idleRelease{10};
   // The kernel's cap on the process's memory mappings (0: read /proc/sys/vm/max_map_count). Every isolate maps
   // several regions and V8 aborts the process when a mapping is refused, so mappings are budgeted like memory:
   // idle workers are evicted above 80 % of the cap, and no new worker is loaded above 90 % (503 instead).
@@ -129,6 +132,7 @@ class PlatformServer {
   std::atomic<size_t> memoryInUse_{0};  // sum of every thread's last measurement, plus loads since
   std::atomic<size_t> othersBytes_{0};  // the process's RSS beyond memoryInUse_, at the last eviction pass
   std::atomic<size_t> workersLoaded_{0};  // every thread's workers, at their last eviction pass
+  std::atomic<uint64_t> memoryReleases_{0};  // idle workers' heaps given back (PlatformOptions::idleRelease)
   // The process's mappings: counted once a second (on the API thread, by the flush timer), and raised by an estimate at
   // each load in between, so a burst of loads cannot run past the cap unseen.
   std::atomic<size_t> mappings_{0};

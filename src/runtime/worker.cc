@@ -609,7 +609,8 @@ void Worker::fail(uint32_t id, Outcome outcome, std::string_view reason) {
 }
 
 bool Worker::releaseIdleMemory() {
-  if (releasedAtEntry_ == entries_ || !idle()) return false;
+  // A broken worker (a limit stopped it) is only waiting to be replaced: its heap is left alone.
+  if (releasedAtEntry_ == entries_ || !idle() || broken()) return false;
   releasedAtEntry_ = entries_;
   size_t bytes = memoryUsage();
   // A large heap's full GC would hold the loop for long: such a worker is left to V8's own collector.

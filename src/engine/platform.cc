@@ -106,9 +106,15 @@ void initialize(const PlatformOptions& options) {
     // No snapshot checksums: the startup snapshot is part of the binary, and verifying it cost 12 % of every
     // isolate's creation. In V8 10.2 the flag also turns off the checksum of code caches, so islet seals those with
     // a CRC of its own (modules.cc) and V8 never sees a cache that fails it.
+    //
+    // Wasm code is write-protected by mprotect (W^X, as V8 does for JS code), not by memory protection keys: V8
+    // 10.2 gives the key's access only to the thread that made it and the threads it starts afterwards, so on a
+    // CPU with PKU (`pku` in /proc/cpuinfo) islet died of SIGSEGV running Wasm (crbug.com/360909072; on such a
+    // machine tests/integration/wasm_test.py's memory.grow and Go workers crashed it).
     const char* flags =
         "--no-harmony-sharedarraybuffer --no-experimental-wasm-threads "
-        "--disallow-code-generation-from-strings --no-verify-snapshot-checksum";
+        "--disallow-code-generation-from-strings --no-verify-snapshot-checksum "
+        "--no-wasm-memory-protection-keys --wasm-write-protect-code-memory";
     v8::V8::SetFlagsFromString(flags, std::strlen(flags));
     if (const char* extra = std::getenv("ISLET_V8_FLAGS")) v8::V8::SetFlagsFromString(extra, std::strlen(extra));
     // islet never enables V8's Wasm trap handler: memory accesses are bounds-checked in code instead of caught by

@@ -217,6 +217,32 @@ def islet_density(args, results):
             results['rss_total_mb_at_%d_loaded' % loaded] = rss2
 
 
+def shared_connections(port, noisy_host, quiet_host, connections, seconds):
+    """Each of `connections` keep-alive connections sends a request for noisy_host, then one for quiet_host, and
+    again, for `seconds`; the quiet requests' latencies (ms)."""
+    import threading
+    from islet_process import build_request, read_response
+    latencies = []
+    deadline = time.time() + seconds
+
+    def client():
+        s = socket.create_connection(('127.0.0.1', port), timeout=30)
+        while time.time() < deadline:
+            s.sendall(build_request('GET', '/', {'Host': noisy_host}))
+            read_response(s)
+            start = time.perf_counter()
+            s.sendall(build_request('GET', '/', {'Host': quiet_host}))
+            assert read_response(s)[0] == 200
+            latencies.append((time.perf_counter() - start) * 1000)
+        s.close()
+    threads = [threading.Thread(target=client) for _ in range(connections)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    return latencies
+
+
 def noisy_neighbour(args, results):
     with serving('--threads', '2', *args.serve_flag) as serve:
         quiet = serve.create_account('quiet')
@@ -228,10 +254,16 @@ def noisy_neighbour(args, results):
                                  '-H', 'Host: burn.noisy.islet.localhost'], stdout=subprocess.PIPE, text=True)
         time.sleep(1)
         loaded = wrk(serve.public_port, args.seconds, host='app.quiet.islet.localhost', connections=8)
+        # Keep-alive connections that carry both tenants' requests in turn: the quiet request's latency.
+        shared = shared_connections(serve.public_port, 'burn.noisy.islet.localhost', 'app.quiet.islet.localhost',
+                                    connections=4, seconds=max(1, args.seconds - 2))
         proc.wait()
         results['quiet_p99_alone_ms'] = base['p99']
         results['quiet_p99_with_noisy_ms'] = loaded['p99']
         results['quiet_p99_rise_ms'] = loaded['p99'] - base['p99']
+        results['quiet_on_shared_connections_p50_ms'] = pct(shared, 50)
+        results['quiet_on_shared_connections_p99_ms'] = pct(shared, 99)
+        results['quiet_on_shared_connections_requests'] = len(shared)
         # CPU-limit precision: what a killed request is billed, against the 50 ms limit.
         time.sleep(2)
         status, r = serve.api('GET', '/accounts/%s/workers/usage' % noisy['id'], token=noisy['token'])

@@ -75,7 +75,7 @@ class FrontDoor::Peek : public std::enable_shared_from_this<Peek> {
   std::string bytes_;
 };
 
-FrontDoor::FrontDoor(asio::io_context& io, std::vector<Loop> loops, Choose choose, ServerLimits limits)
+FrontDoor::FrontDoor(asio::io_context& io, std::vector<Listener*> loops, Choose choose, ServerLimits limits)
     : io_(io), acceptor_(io), loops_(std::move(loops)), choose_(std::move(choose)), limits_(limits) {}
 
 FrontDoor::~FrontDoor() {
@@ -128,9 +128,7 @@ void FrontDoor::handOn(tcp::socket socket, std::string bytes, std::string_view h
   auto handoff = std::make_unique<Exchange::Handoff>(fd, protocol);
   handoff->buffered = std::move(bytes);
   handoff->hasRequest = false;
-  Loop loop = loops_[index];
-  loop.listener->reserve(*handoff);
-  asio::post(*loop.io, [loop, handoff = std::move(handoff)]() mutable { loop.listener->adopt(std::move(handoff)); });
+  loops_[index]->takeOver(std::move(handoff));
 }
 
 }  // namespace islet::net

@@ -2,7 +2,7 @@
 //
 // It accepts each connection, reads its first request head (no further), asks `choose` which event-loop thread
 // should own the connection, and hands the socket, with every byte read so far, to that thread's Listener
-// (Listener::adopt), which parses the request as if it had read it itself and keeps the connection from then on.
+// (Listener::takeOver), which parses the request as if it had read it itself and keeps the connection from then on.
 // So a new connection is never held up by a thread busy running a tenant's JS: only the front door accepts, and
 // it only reads heads. A client that sends no head within the read timeout is disconnected; a head too large or
 // malformed is handed on unread, for the event loop to answer (431, 400) as it would any other.
@@ -26,12 +26,8 @@ class FrontDoor {
   // The index (into the listeners) of the thread that should own a connection whose first request is for
   // `host` and `target`; both empty when the head could not be read.
   using Choose = std::function<size_t(std::string_view host, std::string_view target)>;
-  struct Loop {
-    boost::asio::io_context* io;
-    Listener* listener;  // adopts on `io`'s thread; need not be listening itself
-  };
-
-  FrontDoor(boost::asio::io_context& io, std::vector<Loop> loops, Choose choose, ServerLimits limits);
+  // `loops`: the event loops' Listeners (Listener::takeOver), which need not be listening themselves.
+  FrontDoor(boost::asio::io_context& io, std::vector<Listener*> loops, Choose choose, ServerLimits limits);
   ~FrontDoor();
   FrontDoor(const FrontDoor&) = delete;
   FrontDoor& operator=(const FrontDoor&) = delete;
@@ -47,7 +43,7 @@ class FrontDoor {
 
   boost::asio::io_context& io_;
   boost::asio::ip::tcp::acceptor acceptor_;
-  std::vector<Loop> loops_;
+  std::vector<Listener*> loops_;
   Choose choose_;
   ServerLimits limits_;
   std::shared_ptr<bool> alive_ = std::make_shared<bool>(true);

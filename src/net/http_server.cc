@@ -61,10 +61,17 @@ bool safeHeader(std::string_view name, std::string_view value) {
 class Connection : public std::enable_shared_from_this<Connection> {
  public:
   // `counted`: the Listener's count already includes this connection (Listener::reserve).
-  Connection(tcp::socket socket, std::shared_ptr<const Handler> handler, const ServerLimits& limits,
+  Connection(tcp::socket socket, std::shared_ptr<const Handler> handler,
+             std::shared_ptr<const Listener::IdlePlacer> idlePlacer, const ServerLimits& limits,
              std::shared_ptr<std::atomic<int>> count, bool counted = false)
-      : stream_(std::move(socket)), handler_(std::move(handler)), limits_(limits), count_(std::move(count)) {
+      : stream_(std::move(socket)),
+        handler_(std::move(handler)),
+        idlePlacer_(std::move(idlePlacer)),
+        limits_(limits),
+        count_(std::move(count)) {
     if (!counted) count_->fetch_add(1, std::memory_order_relaxed);
+    beast::error_code ignored;
+    stream_.socket().non_blocking(true, ignored);  // send() writes without waiting, and waits only asynchronously
   }
   ~Connection() { count_->fetch_sub(1, std::memory_order_relaxed); }
 
@@ -116,6 +123,19 @@ class Connection : public std::enable_shared_from_this<Connection> {
     bool noBody = head || response.status == 204 || response.status == 304 || response.status < 200;
     formatHead(response, /*chunked=*/false);
     body_ = noBody ? std::string() : std::move(response.body);
+    // Written now when the socket takes it all (most responses fit its buffer): the connection then goes on at once
+    // (reads its next request, or moves to another loop) rather than a turn of the loop later, behind whatever
+    // was queued meanwhile — on a loop running 50 ms requests, that was one of them.
+    beast::error_code ec;
+    size_t written = getenv("NOSYNC") ? 0 : stream_.socket().write_some(
+        std::array<asio::const_buffer, 2>{asio::buffer(head_), asio::buffer(body_)}, ec);
+    if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return close();
+    if (!ec && written == head_.size() + body_.size() && getenv("NOSYNC") == nullptr) return afterResponse();
+    if (!ec) {
+      size_t fromHead = std::min(written, head_.size());
+      head_.erase(0, fromHead);
+      body_.erase(0, written - fromHead);
+    }
     stream_.expires_after(limits_.writeTimeout);
     std::array<asio::const_buffer, 2> buffers = {asio::buffer(head_), asio::buffer(body_)};
     asio::async_write(stream_, buffers, [self = shared_from_this()](beast::error_code ec, size_t) {
@@ -206,6 +226,14 @@ class Connection : public std::enable_shared_from_this<Connection> {
   void afterResponse() {
     // A request body the handler left unread is still on the socket: the connection cannot carry another request.
     if (!keepAlive_ || bodyUnread_) return close();
+    if (*idlePlacer_) {
+      if (Listener* to = (*idlePlacer_)()) {
+        if (auto handoff = handOff()) {
+          handoff->hasRequest = false;  // the next request, read ahead or not, is read where it goes
+          return to->takeOver(std::move(handoff));
+        }
+      }
+    }
     readRequest();
   }
 
@@ -412,6 +440,7 @@ class Connection : public std::enable_shared_from_this<Connection> {
 
   beast::tcp_stream stream_;
   std::shared_ptr<const Handler> handler_;
+  std::shared_ptr<const Listener::IdlePlacer> idlePlacer_;
   const ServerLimits limits_;
   beast::flat_buffer buffer_;
   std::optional<http::request_parser<http::empty_body>> headParser_;
@@ -553,6 +582,12 @@ void Listener::close() {
   acceptor_.close(ignored);
 }
 
+void Listener::takeOver(std::unique_ptr<Exchange::Handoff> handoff) {
+  connections_->fetch_add(1, std::memory_order_relaxed);
+  handoff->reservedIn = connections_;
+  asio::post(io_, [this, handoff = std::move(handoff)]() mutable { adopt(std::move(handoff)); });
+}
+
 void Listener::adopt(std::unique_ptr<Exchange::Handoff> handoff) {
   tcp::socket socket(io_);
   beast::error_code ec;
@@ -564,7 +599,7 @@ void Listener::adopt(std::unique_ptr<Exchange::Handoff> handoff) {
   handoff->fd = -1;
   bool counted = handoff->reservedIn == connections_;
   if (counted) handoff->reservedIn.reset();  // the connection takes over the reservation
-  std::make_shared<Connection>(std::move(socket), handler_, limits_, connections_, counted)->adopt(*handoff);
+  std::make_shared<Connection>(std::move(socket), handler_, idlePlacer_, limits_, connections_, counted)->adopt(*handoff);
 }
 
 void Listener::accept() {
@@ -573,7 +608,7 @@ void Listener::accept() {
     if (!ec) {
       beast::error_code ignored;
       socket.set_option(tcp::no_delay(true), ignored);
-      std::make_shared<Connection>(std::move(socket), handler_, limits_, connections_)->start();
+      std::make_shared<Connection>(std::move(socket), handler_, idlePlacer_, limits_, connections_)->start();
     } else {
       log::warn("http: accept failed: {}", ec.message());
     }

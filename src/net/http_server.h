@@ -5,7 +5,7 @@
 // One Listener per event-loop thread, all bound to the same address with SO_REUSEPORT so the kernel spreads
 // connections across threads. A Listener, its connections and their Exchanges live on that thread's
 // io_context; Exchange::respond() must be called on that thread. A connection can move to another thread between
-// requests (Exchange::handOff, Listener::adopt), so that the thread that runs a request's worker also owns its socket.
+// requests (Exchange::handOff, Listener::takeOver), so that the thread that runs a request's worker also owns its socket.
 #pragma once
 
 #include <boost/asio/io_context.hpp>
@@ -96,7 +96,7 @@ class Exchange {
   bool upgradable() const { return connection_ != nullptr && !responded_; }
 
   // The connection carrying this request, taken off this thread's event loop to be given to another thread's
-  // Listener (Listener::adopt), which answers the request and reads the connection's later requests. Owns the
+  // Listener (Listener::takeOver), which answers the request and reads the connection's later requests. Owns the
   // socket until adopted: dropped, it closes it.
   struct Handoff {
     Handoff(int fd, boost::asio::ip::tcp protocol) : fd(fd), protocol(protocol) {}
@@ -111,14 +111,14 @@ class Exchange {
     // holds everything the client has sent, and the adopting Listener reads the first request from it.
     bool hasRequest = true;
     Request request;
-    // The count of the Listener that will adopt it, raised already (Listener::reserve); lowered again if the
+    // The count of the Listener that will adopt it, raised already (Listener::takeOver); lowered again if the
     // handoff is dropped unadopted.
     std::shared_ptr<std::atomic<int>> reservedIn;
   };
   // Takes the connection for a Handoff. Only for a request read whole from a client's connection and not yet
   // answered (a streamed body is read by the thread that holds its socket); otherwise null and nothing changes.
   std::unique_ptr<Handoff> handOff();
-  // Whether this exchange arrived on a connection handed over by another thread (see Listener::adopt).
+  // Whether this exchange arrived on a connection handed over by another thread (see Listener::takeOver).
   bool adopted() const { return adopted_; }
 
  private:
@@ -144,25 +144,27 @@ class Listener {
   Status listen(const boost::asio::ip::tcp::endpoint& endpoint);
   boost::asio::ip::tcp::endpoint localEndpoint() const;
   void close();
-  // Takes over a connection handed off by another thread's Listener: its request goes to this Listener's handler
-  // (Exchange::adopted() true) and its later requests are read on this Listener's thread. Call on that thread.
-  void adopt(std::unique_ptr<Exchange::Handoff> handoff);
+  // Takes over a connection handed off by another thread's Listener: counted as this Listener's at once (so that
+  // connections handed out in a burst are not all sent to one loop), adopted on this Listener's thread, where its
+  // request goes to the handler (Exchange::adopted() true) and its later requests are read. Any thread.
+  void takeOver(std::unique_ptr<Exchange::Handoff> handoff);
   // Client connections this Listener holds now (accepted or adopted, and not yet closed or handed off), counting
-  // those reserved on their way to it; may be read from any thread.
+  // those on their way to it; may be read from any thread.
   int connections() const { return connections_->load(std::memory_order_relaxed); }
-  // Counts `handoff` as this Listener's from now, before adopt() runs on its thread, so that connections handed
-  // out in a burst are not all sent to the same loop. Any thread.
-  void reserve(Exchange::Handoff& handoff) {
-    connections_->fetch_add(1, std::memory_order_relaxed);
-    handoff.reservedIn = connections_;
-  }
+  // Asked, on this Listener's thread, each time a keep-alive connection has answered a request and would wait for
+  // the next: another thread's Listener that should read it instead (the connection moves there, with any bytes
+  // read ahead, as the front door hands over a new one), or null to keep it. Set before listening.
+  using IdlePlacer = std::function<Listener*()>;
+  void setIdlePlacer(IdlePlacer placer) { idlePlacer_ = std::make_shared<const IdlePlacer>(std::move(placer)); }
 
  private:
   void accept();
+  void adopt(std::unique_ptr<Exchange::Handoff> handoff);
   boost::asio::io_context& io_;
   boost::asio::ip::tcp::acceptor acceptor_;
   std::shared_ptr<const Handler> handler_;
   ServerLimits limits_;
+  std::shared_ptr<const IdlePlacer> idlePlacer_ = std::make_shared<const IdlePlacer>();
   std::shared_ptr<std::atomic<int>> connections_ = std::make_shared<std::atomic<int>>(0);
 };
 

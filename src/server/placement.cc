@@ -15,10 +15,12 @@ Placement::Placement(size_t threads)
     : threads_(threads),
       all_(threads >= 64 ? ~uint64_t{0} : bit(threads) - 1),
       busy_(new std::atomic<int>[threads]),
-      heavyUntilMs_(new std::atomic<int64_t>[threads]) {
+      heavyUntilMs_(new std::atomic<int64_t>[threads]),
+      reclaimedUntilMs_(new int64_t[threads]) {
   for (size_t i = 0; i < threads; i++) {
     busy_[i].store(0);
     heavyUntilMs_[i].store(0);
+    reclaimedUntilMs_[i] = 0;
   }
 }
 
@@ -36,6 +38,18 @@ int Placement::leastBusy(uint64_t mask, int maxBusy) const {
     }
   }
   return best;
+}
+
+size_t Placement::idleThread(size_t current, int64_t nowMs) const {
+  if (!enabled() || current >= threads_ || heavyUntilMs_[current].load(std::memory_order_relaxed) <= nowMs) {
+    return current;
+  }
+  uint64_t clean = 0;
+  for (size_t i = 0; i < threads_; i++) {
+    if (heavyUntilMs_[i].load(std::memory_order_relaxed) <= nowMs) clean |= bit(i);
+  }
+  int j = leastBusy(clean, 100);
+  return j < 0 ? current : static_cast<size_t>(j);
 }
 
 size_t Placement::pick(const std::string& version, size_t current, std::span<const int> connections,
@@ -75,7 +89,7 @@ size_t Placement::pick(const std::string& version, size_t current, std::span<con
     if ((usable & bit(i)) && busy_[i].load(std::memory_order_relaxed) < kSaturatedPercent) saturated = false;
   }
   if (saturated) {
-    uint64_t spare = all_ & ~e.threads & (heavy ? all_ : ~heavyThreads);
+    uint64_t spare = all_ & ~e.threads & (heavy ? ~reclaimed(nowMs) : ~heavyThreads);
     int j = leastBusy(spare, heavy ? kSpareHeavyPercent : kSpareLightPercent);
     if (j >= 0) {
       log::debug("placement: {} ({}) spreads from threads {:#x} to thread {}", version, heavy ? "heavy" : "light",
@@ -112,7 +126,16 @@ uint64_t Placement::heavyHomes(int64_t nowMs) {
   return homes;
 }
 
+uint64_t Placement::reclaimed(int64_t nowMs) const {
+  uint64_t mask = 0;
+  for (size_t i = 0; i < threads_; i++) {
+    if (reclaimedUntilMs_[i] > nowMs) mask |= bit(i);
+  }
+  return mask;
+}
+
 void Placement::reclaim(size_t thread, int64_t nowMs) {
+  reclaimedUntilMs_[thread] = nowMs + kReclaimedMs;
   for (const auto& version : heavy_) {
     auto entry = entries_.find(version);
     if (entry == entries_.end() || home(version) == thread) continue;

@@ -84,6 +84,32 @@ TEST(Placement, LightVersionsLeaveAThreadThatRunsHeavyRequests) {
   EXPECT_EQ(p.pick(quiet, 0, connections, later), 0u);
 }
 
+TEST(Placement, AConnectionWaitsForItsNextRequestOnAThreadWithoutHeavyWork) {
+  Placement p(2);
+  std::string burn = versionHomedOn(p, 1, "burn");
+  // No thread runs heavy requests: a connection stays where it was answered.
+  EXPECT_EQ(p.idleThread(1, kNow), 1u);
+  p.heavyRequest(burn, 1, kNow);
+  p.setBusy(0, 95);  // however busy the other thread is
+  EXPECT_EQ(p.idleThread(1, kNow + 10), 0u);
+  EXPECT_EQ(p.idleThread(0, kNow + 10), 0u);  // a clean thread keeps its connections
+  // Once the thread has run no heavy request for a while, connections stay on it again.
+  EXPECT_EQ(p.idleThread(1, kNow + Placement::kHeavyThreadMs + 1), 1u);
+}
+
+TEST(Placement, WhenEveryThreadRunsHeavyRequestsAConnectionStaysWhereItWasAnswered) {
+  Placement p(2);
+  std::string burn = versionHomedOn(p, 0, "burn");
+  std::array<int, 2> connections{4, 0};
+  p.heavyRequest(burn, 0, kNow);
+  p.setBusy(0, 100);
+  p.setBusy(1, 0);
+  ASSERT_EQ(p.pick(burn, 0, connections, kNow), 1u);  // the heavy version spreads to the idle thread
+  p.heavyRequest(burn, 1, kNow);
+  EXPECT_EQ(p.idleThread(0, kNow + 10), 0u);
+  EXPECT_EQ(p.idleThread(1, kNow + 10), 1u);
+}
+
 TEST(Placement, AHeavyVersionSpreadsOnlyToAnIdleThread) {
   Placement p(2);
   std::string burn = versionHomedOn(p, 0, "burn");
@@ -117,6 +143,30 @@ TEST(Placement, ALightVersionTakesBackAThreadAHeavyOneSpreadToWhileItWasQuiet) {
   p.heavyRequest(burn, 1, kNow + 2);
   EXPECT_EQ(p.pick(quiet, 1, connections, kNow + 3), 1u);
   EXPECT_EQ(p.pick(quiet, 0, connections, kNow + 3), 1u);
+}
+
+TEST(Placement, AHeavyVersionDoesNotSpreadAgainToAThreadALightOneTookBack) {
+  Placement p(2);
+  std::string burn = versionHomedOn(p, 0, "burn");
+  std::string quiet = versionHomedOn(p, 1, "quiet");
+  std::array<int, 2> connections{4, 0};
+  p.heavyRequest(burn, 0, kNow);
+  p.setBusy(0, 100);
+  p.setBusy(1, 0);
+  ASSERT_EQ(p.pick(burn, 0, connections, kNow), 1u);
+  p.heavyRequest(burn, 1, kNow);
+  connections = {2, 2};
+  ASSERT_EQ(p.pick(quiet, 1, connections, kNow + 1), 1u);  // every thread heavy: quiet takes its own back
+  ASSERT_EQ(p.threadsOf(burn), 0b01u);
+  // Quiet's traffic is sparse, so its thread looks idle again at once; the heavy version may not take it yet.
+  p.heavyRequest(burn, 0, kNow + 2);
+  EXPECT_EQ(p.pick(burn, 0, connections, kNow + 2), 0u);
+  EXPECT_EQ(p.threadsOf(burn), 0b01u);
+  EXPECT_EQ(p.idleThread(0, kNow + 3), 1u);  // so connections answered on the burner's thread wait there
+  connections = {4, 0};
+  EXPECT_EQ(p.pick(burn, 0, connections, kNow + 2), 0u);
+  p.heavyRequest(burn, 0, kNow + Placement::kReclaimedMs + 2);
+  EXPECT_EQ(p.pick(burn, 0, connections, kNow + Placement::kReclaimedMs + 2), 1u);
 }
 
 TEST(Placement, UnloadedEverywhereIsPlacedAfresh) {

@@ -227,14 +227,26 @@ Status PlatformServer::start(const std::string& adminTokenFile, bool* createdAdm
   if (ec) return Status::invalidArgument("invalid --api address: " + options_.apiAddress);
 
   // Event-loop threads take connections only from the front door (their Listeners adopt, never accept).
-  std::vector<net::FrontDoor::Loop> loops;
+  std::vector<net::Listener*> loops;
   for (int i = 0; i < options_.threads; i++) {
     auto t = std::make_unique<Thread>();
     t->index = static_cast<size_t>(i);
     Thread* raw = t.get();
     t->listener = std::make_unique<net::Listener>(
         t->io, [this, raw](std::shared_ptr<net::Exchange> e) { handle(*raw, std::move(e)); }, options_.http);
-    loops.push_back(net::FrontDoor::Loop{&t->io, t->listener.get()});
+    if (placement_.enabled()) {
+      // A connection answered on a thread that runs CPU-heavy requests waits for its next one elsewhere: read here,
+      // a request for another script would wait behind them.
+      t->listener->setIdlePlacer([this, raw]() -> net::Listener* {
+        auto nowMs = std::chrono::duration_cast<std::chrono::milliseconds>(
+                         std::chrono::steady_clock::now().time_since_epoch()).count();
+        size_t to = placement_.idleThread(raw->index, nowMs);
+        if (to == raw->index) return nullptr;
+        raw->handoffs.fetch_add(1, std::memory_order_relaxed);
+        return threads_[to]->listener.get();
+      });
+    }
+    loops.push_back(t->listener.get());
     threads_.push_back(std::move(t));
   }
   frontThread_ = std::make_unique<Thread>();
@@ -610,10 +622,8 @@ bool PlatformServer::handedOff(Thread& t, const std::string& versionId, net::Exc
   }
   auto handoff = exchange.handOff();
   if (!handoff) return false;
-  Thread* to = threads_[chosen].get();
-  to->listener->reserve(*handoff);
   t.handoffs.fetch_add(1, std::memory_order_relaxed);
-  asio::post(to->io, [to, handoff = std::move(handoff)]() mutable { to->listener->adopt(std::move(handoff)); });
+  threads_[chosen]->listener->takeOver(std::move(handoff));
   return true;
 }
 

@@ -436,6 +436,53 @@ def load_churn(args, results):
         results['churn_rss_over_budget_mb'] = rss_mb(serve.proc.pid) - budget_mb
 
 
+def idle_release(args, results):
+    # Warm workers give back their young generation when idle (--idle-release): --scripts hello worlds loaded, then
+    # served round robin (~500 requests each, what grows a hello world to ~1.7 MB), then left idle; the RSS per
+    # worker after the round robin and as the idle releases reach them, every 10 s for --release-seconds. Releases
+    # run on the loop: a warm tenant's p99 (wrk, 8 connections) alone, and through the wave of releases.
+    import threading
+    with serving(*MANY_TENANTS, *args.serve_flag) as serve:
+        acc = serve.create_account('bench')
+        deploy_many(serve, acc, 0, args.scripts)
+        serve.deploy_js(acc, 'warm', 'export default { fetch() { return new Response("Hello World\\n") } }')
+        warm = 'warm.bench.islet.localhost'
+        wrk(serve.public_port, 2, host=warm, connections=8)
+        results['release_warm_p99_ms_alone'] = wrk(serve.public_port, 10, host=warm, connections=8)['p99']
+        pid = serve.proc.pid
+        time.sleep(1)
+        rss0 = rss_mb(pid)
+        for i in range(args.scripts):
+            timed_get(serve.public_port, 's%d.bench.islet.localhost' % i)
+        time.sleep(1)
+        results['release_rss_per_worker_mb_after_one_request'] = (rss_mb(pid) - rss0) / args.scripts
+        lua = round_robin_lua(args.scripts, 'bench')
+        served = 0
+        while served < 500 * args.scripts:
+            served += wrk(serve.public_port, 10, lua=lua)['requests']
+        results['release_requests_per_worker'] = served / args.scripts
+        start = time.time()
+        results['release_rss_per_worker_mb_at_0s'] = (rss_mb(pid) - rss0) / args.scripts
+        during = {}
+        c0, mark = cpu_seconds(pid), time.time()
+
+        def warm_traffic():
+            time.sleep(8)  # the releases begin after --idle-release (10 s)
+            during.update(wrk(serve.public_port, 20, host=warm, connections=8))
+        traffic = threading.Thread(target=warm_traffic)
+        traffic.start()
+        for t in range(10, args.release_seconds + 1, 10):
+            time.sleep(max(0, start + t - time.time()))
+            results['release_rss_per_worker_mb_at_%ds' % t] = (rss_mb(pid) - rss0) / args.scripts
+            if t == 30:
+                traffic.join()
+                results['release_warm_p99_ms_during_releases'] = during['p99']
+                c0 = cpu_seconds(pid)
+                mark = time.time()
+        results['release_cpu_ms_per_s_after_30s'] = (cpu_seconds(pid) - c0) * 1000 / (time.time() - mark)
+        results['release_workers_released'] = serve.metric('islet_worker_memory_releases_total')
+
+
 def cold_storm(args, results):
     # A warm tenant on the same event loop as a storm of cold starts (--threads 1): wrk keeps 8 connections on the
     # warm hello world while a client sends the first request to each of --scripts never-loaded scripts, one after
@@ -571,6 +618,7 @@ def main():
     ap.add_argument('--seconds', type=int, default=10)
     ap.add_argument('--deployed', type=int, default=50000, help='scripts deployed in the deployed part')
     ap.add_argument('--warm', type=int, default=5000, help='of those, how many get a first request')
+    ap.add_argument('--release-seconds', type=int, default=60, help='how long the release part watches idle workers')
     ap.add_argument('--only', default='density,storm,noisy,hot,metering,preempted,workerd')
     ap.add_argument('--serve-flag', action='append', default=[],
                     help='passed to islet serve in the density and noisy parts, e.g. --serve-flag=--placement=off')
@@ -584,7 +632,7 @@ def main():
             print('islet density part failed: %r' % e)
     for name, part in (('noisy', noisy_neighbour), ('hot', hot_tenant), ('metering', metering_overhead),
                        ('preempted', preempted), ('deployed', deployed), ('storm', cold_storm),
-                       ('curve', round_robin_curve), ('burst', load_burst), ('churn', load_churn),
+                       ('curve', round_robin_curve), ('burst', load_burst), ('churn', load_churn), ('release', idle_release),
                        ('lazy', lazy_first_use)):
         if name in parts:
             part(args, results)

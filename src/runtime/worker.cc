@@ -608,13 +608,21 @@ void Worker::fail(uint32_t id, Outcome outcome, std::string_view reason) {
   }
 }
 
-bool Worker::releaseIdleMemory() {
-  // A broken worker (a limit stopped it) is only waiting to be replaced: its heap is left alone.
+bool Worker::wantsRelease() const {
+  // A broken worker (a limit stopped it) is only waiting to be replaced: its heap is left alone. A large heap's
+  // full GC would hold the loop for long: such a worker is left to V8's own collector.
   if (releasedAtEntry_ == entries_ || !idle() || broken()) return false;
+  size_t bytes = memoryUsage();
+  return bytes >= lowBytes_ + kReleaseGrowthBytes && bytes <= kReleaseMaxBytes;
+}
+
+bool Worker::releaseIdleMemory() {
+  if (!wantsRelease()) {
+    releasedAtEntry_ = entries_;
+    return false;
+  }
   releasedAtEntry_ = entries_;
   size_t bytes = memoryUsage();
-  // A large heap's full GC would hold the loop for long: such a worker is left to V8's own collector.
-  if (bytes < lowBytes_ + kReleaseGrowthBytes || bytes > kReleaseMaxBytes) return false;
   int64_t startUs = monotonicMicros();
   isolate_->releaseMemory();
   measuredAtEntry_ = ~uint64_t{0};  // measured again

@@ -135,6 +135,8 @@ class Worker final : public engine::Host {
   // under kReleaseMaxBytes: gives back what the heap no longer needs (engine::Isolate::releaseMemory, a full GC:
   // 0.9–2.3 ms for such a hello world). Once per spell of activity; true when it released.
   bool releaseIdleMemory();
+  // Whether releaseIdleMemory() would release now (cheap: no GC).
+  bool wantsRelease() const;
   static constexpr size_t kReleaseGrowthBytes = 256 << 10;
   static constexpr size_t kReleaseMaxBytes = 16 << 20;
   // What the load made of Options::codeCache: JS modules compiled, those compiled from the cache, and those whose

@@ -119,6 +119,7 @@ class PlatformServer {
   std::unique_ptr<boost::asio::steady_timer> cronTimer_;
   void scheduleEviction(Thread& t);
   void evict(Thread& t);
+  void releaseSome(Thread& t);
   void sampleBusy(Thread& t);
   std::string loopMetrics() const;
   // Where a request for `host` and `target` goes, from t's routing table: nulls when nothing is deployed there.

@@ -132,6 +132,21 @@ class ModuleWorker(unittest.TestCase):
     def test_large_response(self):
         self.assertEqual(len(self.get('/big')[3]), 1 << 20)
 
+    def test_large_responses_to_a_client_that_reads_late(self):
+        # A response the socket cannot take whole is written in part at once and the rest as the client reads: eight
+        # pipelined 1 MiB responses (past loopback's 4 MB send buffer: strace showed a partial write, then EAGAIN)
+        # and a small one, read only after a pause, arrive whole and in order.
+        s = self.islet.connect()
+        s.setsockopt(socket.SOL_SOCKET, socket.SO_RCVBUF, 64 * 1024)
+        s.sendall(b''.join(build_request('GET', p) for p in ['/big'] * 8 + ['/']))
+        time.sleep(0.5)
+        responses = [read_response(s) for _ in range(9)]
+        s.close()
+        self.assertEqual([r[0] for r in responses], [200] * 9)
+        for r in responses[:8]:
+            self.assertEqual(r[3], b'x' * (1 << 20))
+        self.assertEqual(responses[8][3], b'ok')
+
     def test_head_over_32k_is_431(self):
         status = self.get('/', headers={'X-Big': 'a' * 40000})[0]
         self.assertEqual(status, 431)

@@ -250,7 +250,12 @@ void timerCancel(Args& args) { host(args).timerCancel(args.uint32(0)); }
 void now(Args& args) { args.returnNumber(engine::Clock::nowMs()); }
 void timeOrigin(Args& args) { args.returnNumber(host(args).timeOrigin()); }
 
-void fetchDone(Args& args) { host(args).fetchDone(args.uint32(0), args[1], args[2]); }
+// fetchDone(id, error) or fetchDone(id, undefined, status, statusText, headers[], webSocket, body)
+void fetchDone(Args& args) {
+  if (args.length() < 7) return host(args).fetchDone(args.uint32(0), nullptr, args[1]);
+  engine::Host::ResponseParts parts{args[2], args[3], args[4], args[5], args[6]};
+  host(args).fetchDone(args.uint32(0), &parts, args[1]);
+}
 
 // fetchStart(id, service, method, url, headers[], body Uint8Array | null, bodyStream id | 0)
 void fetchStart(Args& args) {

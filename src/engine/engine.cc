@@ -298,7 +298,7 @@ class WarmUpHost final : public Host {
   void consoleLog(std::string_view, std::string_view) override {}
   void timerStart(uint32_t, double, bool) override {}
   void timerCancel(uint32_t) override {}
-  void fetchDone(uint32_t, v8::Local<v8::Value>, v8::Local<v8::Value>) override {}
+  void fetchDone(uint32_t, const ResponseParts*, v8::Local<v8::Value>) override {}
   double timeOrigin() const override { return 0; }
 };
 

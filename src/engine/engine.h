@@ -65,9 +65,13 @@ class Host {
   virtual void consoleLog(std::string_view level, std::string_view message) = 0;
   virtual void timerStart(uint32_t id, double delayMs, bool repeat) = 0;
   virtual void timerCancel(uint32_t id) = 0;
-  // The handler's outcome for request `id`: `parts` is internal.responseParts(response), or empty with
-  // `error` set when the handler threw or returned a non-Response.
-  virtual void fetchDone(uint32_t id, v8::Local<v8::Value> parts, v8::Local<v8::Value> error) = 0;
+  // The handler's outcome for request `id`: the fields of internal.responseParts(response), or null with `error`
+  // set when the handler threw or returned a non-Response. (Passed as arguments: reading them as an object's
+  // properties was a generic property lookup each, cache misses when many tenants take turns.)
+  struct ResponseParts {
+    v8::Local<v8::Value> status, statusText, headers, webSocket, body;
+  };
+  virtual void fetchDone(uint32_t id, const ResponseParts* parts, v8::Local<v8::Value> error) = 0;
   // ms since the epoch when this isolate's worker started (performance.timeOrigin).
   virtual double timeOrigin() const = 0;
   // A subrequest: fetch() (service empty) or a service binding's fetch (service = the target script). The host

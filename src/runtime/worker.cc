@@ -313,14 +313,6 @@ Status Worker::init(const engine::Engine& engine) {
     v8::Local<v8::Function> runTimer = isolate_->internalFunction("runTimer");
     if (dispatch.IsEmpty() || runTimer.IsEmpty()) return Status::internal("the snapshot lacks dispatchFetch/runTimer");
     dispatchFetch_.Reset(iso, dispatch);
-    const char* names[] = {"status", "statusText", "headers", "webSocket", "body"};
-    for (size_t i = 0; i < partNames_.size(); i++) {
-      v8::Local<v8::String> name;
-      if (!v8::String::NewFromUtf8(iso, names[i], v8::NewStringType::kInternalized).ToLocal(&name)) {
-        return Status::internal("V8 could not make a string");
-      }
-      partNames_[i].Set(iso, name);
-    }
     v8::Local<v8::Function> scheduled = isolate_->internalFunction("dispatchScheduled");
     if (!scheduled.IsEmpty()) dispatchScheduled_.Reset(iso, scheduled);
     runTimer_.Reset(iso, runTimer);
@@ -427,7 +419,7 @@ void Worker::scheduled(const std::string& cron, double scheduledTimeMs, std::fun
   }
 }
 
-void Worker::fetchDone(uint32_t id, v8::Local<v8::Value> parts, v8::Local<v8::Value> error) {
+void Worker::fetchDone(uint32_t id, const ResponseParts* parts, v8::Local<v8::Value> error) {
   auto it = pending_.find(id);
   if (it == pending_.end()) return;  // already ended (timed out, or a duplicate outcome)
   // Wasm memories bypass the ArrayBuffer allocator: their total is checked before a response leaves.
@@ -437,25 +429,23 @@ void Worker::fetchDone(uint32_t id, v8::Local<v8::Value> parts, v8::Local<v8::Va
   }
   v8::Isolate* iso = isolate_->v8();
   v8::Local<v8::Context> context = iso->GetCurrentContext();
-  if (!parts->IsObject()) {
+  if (parts == nullptr) {
     std::string what = error.IsEmpty() || error->IsUndefined() ? "no response" : engine::describeValue(iso, error);
     consoleLog("error", fmt::format("Uncaught {}", what));
     traceException(id, what);
     return complete(it, plainResponse(500, "Worker threw exception\n"), Outcome::kException);
   }
-  v8::Local<v8::Object> p = parts.As<v8::Object>();
   net::Response response;
   uint32_t socketId = 0;  // a 101 handing a WebSocket to the client
   try {
     using engine::bind::check;
-    auto part = [&](size_t i) { return check(p->Get(context, partNames_[i].Get(iso))); };
-    response.status = static_cast<int>(check(part(0)->Int32Value(context)));
-    v8::Local<v8::Value> statusText = part(1);
+    response.status = static_cast<int>(check(parts->status->Int32Value(context)));
+    v8::Local<v8::Value> statusText = parts->statusText;
     if (statusText->IsString()) response.statusText = engine::bind::toLatin1(iso, statusText);
     if (response.status == 0) {  // Response.error()
       throw engine::bind::JsError{engine::bind::ErrorType::kTypeError, "the handler returned Response.error()"};
     }
-    v8::Local<v8::Value> headers = part(2);
+    v8::Local<v8::Value> headers = parts->headers;
     if (headers->IsArray()) {
       auto array = headers.As<v8::Array>();
       uint32_t n = array->Length();
@@ -465,9 +455,9 @@ void Worker::fetchDone(uint32_t id, v8::Local<v8::Value> parts, v8::Local<v8::Va
                                       engine::bind::toLatin1(iso, check(array->Get(context, i + 1))));
       }
     }
-    v8::Local<v8::Value> webSocket = part(3);
+    v8::Local<v8::Value> webSocket = parts->webSocket;
     if (response.status == 101 && webSocket->IsUint32()) socketId = webSocket.As<v8::Uint32>()->Value();
-    v8::Local<v8::Value> body = part(4);
+    v8::Local<v8::Value> body = parts->body;
     if (body->IsString()) {
       response.body = engine::bind::toUtf8(iso, body);
     } else if (body->IsArrayBufferView()) {

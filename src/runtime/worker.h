@@ -147,7 +147,7 @@ class Worker final : public engine::Host {
   void consoleLog(std::string_view level, std::string_view message) override;
   void timerStart(uint32_t id, double delayMs, bool repeat) override;
   void timerCancel(uint32_t id) override;
-  void fetchDone(uint32_t id, v8::Local<v8::Value> parts, v8::Local<v8::Value> error) override;
+  void fetchDone(uint32_t id, const ResponseParts* parts, v8::Local<v8::Value> error) override;
   double timeOrigin() const override { return timeOrigin_; }
   Result<std::string> readTestFile(std::string_view path) override;
   void fetchStart(uint32_t id, std::string service, std::string method, std::string url,
@@ -288,10 +288,6 @@ class Worker final : public engine::Host {
   v8::Global<v8::Function> dispatchFetch_;
   v8::Global<v8::Function> runTimer_;
   v8::Global<v8::Function> dispatchScheduled_;
-  // The names fetchDone reads from a response's parts (status, statusText, headers, webSocket, body), internalized
-  // once: made per request, V8 looked each up in the isolate's string table, a cache miss when many tenants take
-  // turns (docs/benchmarks.md).
-  std::array<v8::Eternal<v8::String>, 5> partNames_;
   std::unordered_map<uint32_t, Pending> pending_;
   std::unordered_map<uint32_t, Socket> sockets_;  // open WebSockets, by the JS side's id
   std::vector<Rejection> unhandledRejections_;

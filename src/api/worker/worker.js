@@ -158,7 +158,7 @@
       parts = internal.responseParts(response);
     } catch (e) {
       const why = internal.isResponse(response) ? e.message : 'The handler did not return a Response: ' + describe(response);
-      native.fetchDone(id, undefined, new TypeError(why));
+      native.fetchDone(id, new TypeError(why));
       return;
     }
     const body = parts.body;
@@ -172,8 +172,7 @@
         failed(id, e);
         return;
       }
-      parts.webSocket = socketId;
-      native.fetchDone(id, parts, undefined);
+      native.fetchDone(id, undefined, parts.status, parts.statusText, parts.headers, socketId, body);
       internal.webSocketLinked(socketId);
       return;
     }
@@ -181,8 +180,7 @@
     // A native body nothing has read (`upstream`, or `new Response(upstream.body)`) is piped by the runtime itself:
     // parts.body is its id already, or the id is taken back from the untouched stream.
     const nativeId = stream ? internal.takeNativeBody(body) : 0;
-    if (nativeId !== 0) parts.body = nativeId;
-    native.fetchDone(id, parts, undefined);
+    native.fetchDone(id, undefined, parts.status, parts.statusText, parts.headers, null, nativeId !== 0 ? nativeId : body);
     if (stream && nativeId === 0) pump(id, internal.byteReader(body));
   }
 
@@ -212,7 +210,7 @@
     if (typeof v !== 'object') return typeof v;
     try { return Object.prototype.toString.call(v); } catch { return 'object'; }
   }
-  function failed(id, error) { native.fetchDone(id, undefined, error); }
+  function failed(id, error) { native.fetchDone(id, error); }
 
   class ScheduledController {
     #cron;
@@ -223,7 +221,6 @@
     get type() { return 'scheduled'; }
     noRetry() {}
   }
-  const scheduledDone = { status: 200, statusText: '', headers: [], body: null };
 
   // A cron trigger: the module's scheduled(controller, env, ctx), or 'scheduled' listeners (event.cron,
   // event.scheduledTime, event.waitUntil). Completion is reported like a fetch with an empty 200.
@@ -245,7 +242,7 @@
       failed(id, e);
       return;
     }
-    apply(promiseThen, promiseResolve(result), [() => native.fetchDone(id, scheduledDone, undefined), (e) => failed(id, e)]);
+    apply(promiseThen, promiseResolve(result), [() => native.fetchDone(id, undefined, 200, '', [], null, null), (e) => failed(id, e)]);
   };
 
   internal.dispatchFetch = (id, method, url, headers, body) => {

@@ -25,6 +25,18 @@ std::string versionHomedOn(Placement& p, size_t thread, const std::string& prefi
   return "";
 }
 
+// Two threads: `burn`, homed on thread 0, runs heavy requests there with thread 1 idle, so it spreads to thread 1
+// and runs heavy requests there too: both threads are heavy.
+void spreadHeavyOverBoth(Placement& p, const std::string& burn) {
+  std::array<int, 2> connections{4, 0};
+  p.heavyRequest(burn, 0, kNow);
+  p.setBusy(0, 100);
+  p.setBusy(1, 0);
+  ASSERT_EQ(p.pick(burn, 0, connections, kNow), 1u);  // a heavy version spreads only to an idle thread
+  p.heavyRequest(burn, 1, kNow);
+  ASSERT_EQ(p.threadsOf(burn), 0b11u);
+}
+
 TEST(Placement, AColdVersionRunsOnOneThreadOnly) {
   Placement p(4);
   std::array<int, 4> connections{};
@@ -100,12 +112,7 @@ TEST(Placement, AConnectionWaitsForItsNextRequestOnAThreadWithoutHeavyWork) {
 TEST(Placement, WhenEveryThreadRunsHeavyRequestsAConnectionStaysWhereItWasAnswered) {
   Placement p(2);
   std::string burn = versionHomedOn(p, 0, "burn");
-  std::array<int, 2> connections{4, 0};
-  p.heavyRequest(burn, 0, kNow);
-  p.setBusy(0, 100);
-  p.setBusy(1, 0);
-  ASSERT_EQ(p.pick(burn, 0, connections, kNow), 1u);  // the heavy version spreads to the idle thread
-  p.heavyRequest(burn, 1, kNow);
+  spreadHeavyOverBoth(p, burn);
   EXPECT_EQ(p.idleThread(0, kNow + 10), 0u);
   EXPECT_EQ(p.idleThread(1, kNow + 10), 1u);
 }
@@ -126,16 +133,10 @@ TEST(Placement, ALightVersionTakesBackAThreadAHeavyOneSpreadToWhileItWasQuiet) {
   Placement p(2);
   std::string burn = versionHomedOn(p, 0, "burn");
   std::string quiet = versionHomedOn(p, 1, "quiet");
-  p.heavyRequest(burn, 0, kNow);
-  p.setBusy(0, 100);
-  p.setBusy(1, 0);  // quiet is not being called just now
-  std::array<int, 2> connections{4, 0};
-  EXPECT_EQ(p.pick(burn, 0, connections, kNow), 1u);
-  p.heavyRequest(burn, 1, kNow);
-  EXPECT_EQ(p.threadsOf(burn), 0b11u);
+  spreadHeavyOverBoth(p, burn);  // quiet is not being called just now
   // Quiet's traffic comes back: every thread is heavy, so it takes its own back.
   p.setBusy(1, 100);
-  connections = {2, 2};
+  std::array<int, 2> connections{2, 2};
   EXPECT_EQ(p.pick(quiet, 1, connections, kNow + 1), 1u);
   EXPECT_EQ(p.threadsOf(burn), 0b01u);
   EXPECT_EQ(p.pick(burn, 1, connections, kNow + 1), 0u);
@@ -149,13 +150,8 @@ TEST(Placement, AHeavyVersionDoesNotSpreadAgainToAThreadALightOneTookBack) {
   Placement p(2);
   std::string burn = versionHomedOn(p, 0, "burn");
   std::string quiet = versionHomedOn(p, 1, "quiet");
-  std::array<int, 2> connections{4, 0};
-  p.heavyRequest(burn, 0, kNow);
-  p.setBusy(0, 100);
-  p.setBusy(1, 0);
-  ASSERT_EQ(p.pick(burn, 0, connections, kNow), 1u);
-  p.heavyRequest(burn, 1, kNow);
-  connections = {2, 2};
+  spreadHeavyOverBoth(p, burn);
+  std::array<int, 2> connections{2, 2};
   ASSERT_EQ(p.pick(quiet, 1, connections, kNow + 1), 1u);  // every thread heavy: quiet takes its own back
   ASSERT_EQ(p.threadsOf(burn), 0b01u);
   // Quiet's traffic is sparse, so its thread looks idle again at once; the heavy version may not take it yet.

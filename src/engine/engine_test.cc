@@ -1,6 +1,7 @@
 // The engine on its own: a snapshot built from a tiny API definition, isolates restored from it, the bind
 // boundary, the frozen clock, the code-generation and shared-memory bans, module loading and the heap limit.
 #include "engine/engine.h"
+#include "engine/page_allocator.h"
 
 #include <gtest/gtest.h>
 
@@ -179,6 +180,23 @@ TEST_F(EngineTest, ClockIsFrozenUntilAdvanced) {
   double before = Clock::nowMs();
   EXPECT_EQ(eval("const a = Date.now(); let x = 0; for (let i = 0; i < 2e6; i++) x += i; Date.now() - a"), "0");
   EXPECT_EQ(eval("Date.now()"), std::to_string(static_cast<int64_t>(before)));
+}
+
+TEST_F(EngineTest, TheYoungGenerationStartsAtOnePagePerSemiSpaceAndGrowsForSurvivors) {
+  auto newSpace = [&] {
+    v8::HeapSpaceStatistics stats;
+    for (size_t i = 0; i < isolate_->v8()->NumberOfHeapSpaces(); i++) {
+      isolate_->v8()->GetHeapSpaceStatistics(&stats, i);
+      if (std::string_view(stats.space_name()) == "new_space") return stats.space_size();
+    }
+    return size_t{0};
+  };
+  // A semi-space of one 256 KB page (V8 reports one semi-space's capacity; 10.2 starts at 1 MB without pointer
+  // compression).
+  EXPECT_EQ(newSpace(), HeapPageAllocator::kSlotBytes);
+  // Objects that survive their scavenges make V8 grow it as before.
+  EXPECT_EQ(eval("globalThis.keep = []; for (let i = 0; i < 200000; i++) keep.push({ i }); keep.length"), "200000");
+  EXPECT_GT(newSpace(), HeapPageAllocator::kSlotBytes);
 }
 
 TEST_F(EngineTest, HeapLimitTerminatesInsteadOfAborting) {

@@ -127,10 +127,10 @@ class Connection : public std::enable_shared_from_this<Connection> {
     // (reads its next request, or moves to another loop) rather than a turn of the loop later, behind whatever
     // was queued meanwhile — on a loop running 50 ms requests, that was one of them.
     beast::error_code ec;
-    size_t written = getenv("NOSYNC") ? 0 : stream_.socket().write_some(
-        std::array<asio::const_buffer, 2>{asio::buffer(head_), asio::buffer(body_)}, ec);
+    size_t written =
+        stream_.socket().write_some(std::array<asio::const_buffer, 2>{asio::buffer(head_), asio::buffer(body_)}, ec);
     if (ec && ec != asio::error::would_block && ec != asio::error::try_again) return close();
-    if (!ec && written == head_.size() + body_.size() && getenv("NOSYNC") == nullptr) return afterResponse();
+    if (!ec && written == head_.size() + body_.size()) return afterResponse();
     if (!ec) {
       size_t fromHead = std::min(written, head_.size());
       head_.erase(0, fromHead);

@@ -37,10 +37,10 @@ def script_source(i):
     return ('export default { fetch(request) { return new Response("hello from script %d\\n"); } };\n' % i) + PADDING * 98
 
 
-def timed_get(port, host, allowed=(200,)):
+def timed_get(port, host, allowed=(200,), path='/'):
     s = socket.create_connection(('127.0.0.1', port))
     start = time.perf_counter()
-    s.sendall(('GET / HTTP/1.1\r\nHost: %s\r\n\r\n' % host).encode())
+    s.sendall(('GET %s HTTP/1.1\r\nHost: %s\r\n\r\n' % (path, host)).encode())
     data = b''
     while b'\r\n\r\n' not in data:
         data += s.recv(4096)
@@ -133,6 +133,54 @@ def round_robin_lua(n, account):
                 '{Host = "s" .. i .. ".%s.islet.localhost"})\n  end\nend\nrequest = function()\n'
                 '  c = (c + 1) %% %d\n  return reqs[c]\nend\n' % (n - 1, account, n))
     return lua
+
+
+# A router in front of the tenants, for comparing islet and workerd the same way (workerd has no routing by Host
+# across thousands of workers on one socket): GET /s<i> calls tenant s<i> through a service binding.
+ROUTER_SOURCE = ('export default { fetch(request, env) {\n'
+                 '  const path = new URL(request.url).pathname;\n'
+                 '  const target = env[path.slice(1)];\n'
+                 '  return target ? target.fetch(request) : new Response("no such tenant", { status: 404 });\n'
+                 '} };\n')
+
+
+def path_round_robin_lua(n, host):
+    """A wrk script that cycles the path over /s0../s<n-1>, every request to `host`."""
+    lua = os.path.join(tempfile.mkdtemp(), 'rr.lua')
+    with open(lua, 'w') as f:
+        f.write('reqs = {}\nc = 0\ninit = function(args)\n  for i = 0, %d do\n    reqs[i] = wrk.format("GET", "/s" .. i, '
+                '{Host = "%s"})\n  end\nend\nrequest = function()\n  c = (c + 1) %% %d\n  return reqs[c]\nend\n'
+                % (n - 1, host, n))
+    return lua
+
+
+def routed_round_robin(port, pid, n, host, seconds, prefix, results):
+    """One tenant (/s0) and then all n in turn, through the router: server CPU per request and req/s."""
+    c0 = cpu_seconds(pid)
+    one = wrk(port, seconds, lua=path_round_robin_lua(1, host))
+    c1 = cpu_seconds(pid)
+    rr = wrk(port, seconds, lua=path_round_robin_lua(n, host))
+    c2 = cpu_seconds(pid)
+    results[prefix + 'routed_one_tenant_cpu_us_per_req_of_%d' % n] = (c1 - c0) * 1e6 / one['requests']
+    results[prefix + 'routed_round_robin_cpu_us_per_req_at_%d' % n] = (c2 - c1) * 1e6 / rr['requests']
+    results[prefix + 'routed_one_tenant_rps_of_%d' % n] = one['rps']
+    results[prefix + 'routed_round_robin_rps_at_%d' % n] = rr['rps']
+    results[prefix + 'routed_round_robin_ratio_at_%d' % n] = rr['rps'] / one['rps']
+
+
+def islet_routed(args, results):
+    # The same router and tenants as workerd_density's, on islet: every request goes to the router's host. islet
+    # allows a script 128 bindings, so the router reaches --routed tenants (100 by default).
+    n = args.routed
+    with serving(*MANY_TENANTS, *args.serve_flag) as serve:
+        acc = serve.create_account('bench')
+        deploy_many(serve, acc, 0, n)
+        serve.deploy_js(acc, 'router', ROUTER_SOURCE,
+                        [{'type': 'service', 'name': 's%d' % i, 'service': 's%d' % i} for i in range(n)])
+        host = 'router.bench.islet.localhost'
+        for i in range(n):
+            timed_get(serve.public_port, host, path='/s%d' % i)
+        routed_round_robin(serve.public_port, serve.proc.pid, n, host, args.seconds, 'islet_', results)
 
 
 def deploy_many(serve, acc, first, last):
@@ -591,18 +639,42 @@ def workerd_density(args, results):
             p.terminate()
             p.wait()
         results['workerd_process_start_ms'] = statistics.median(starts)
+        # Memory per worker and round robin with every worker behind one socket and the router (ROUTER_SOURCE):
+        # one socket per worker did not hold 1,000 (workerd reset the connections).
+        def routed(n):
+            services = ['(name = "router", worker = .router)']
+            bindings, workers = [], []
+            for i in range(n):
+                with open(os.path.join(tmp, 'w%d.js' % i), 'w') as f:
+                    f.write(script_source(i))
+                services.append('(name = "s%d", worker = .w%d)' % (i, i))
+                bindings.append('(name = "s%d", service = "s%d")' % (i, i))
+                workers.append('const w%d :Workerd.Worker = (modules = [(name = "w", esModule = embed "w%d.js")], '
+                               'compatibilityDate = "2024-01-01");' % (i, i))
+            with open(os.path.join(tmp, 'router.js'), 'w') as f:
+                f.write(ROUTER_SOURCE)
+            port = free_port()
+            path = os.path.join(tmp, 'r%d.capnp' % n)
+            with open(path, 'w') as f:
+                f.write('using Workerd = import "/workerd/workerd.capnp";\nconst config :Workerd.Config = (\n'
+                        '  services = [%s],\n  sockets = [(name = "http", address = "127.0.0.1:%d", http = (), '
+                        'service = "router")],\n);\nconst router :Workerd.Worker = (modules = [(name = "r", esModule = '
+                        'embed "router.js")], compatibilityDate = "2024-01-01", bindings = [%s]);\n%s\n'
+                        % (', '.join(services), port, ', '.join(bindings), '\n'.join(workers)))
+            return path, port
         n = min(args.scripts, 1000)
-        base = 20000 + (os.getpid() % 1000) * 20
         rss = {}
-        for count in (1, n):
-            path = config(count, base)
+        for count in sorted({1, args.routed, n}):
+            path, port = routed(count)
             p = subprocess.Popen([workerd, 'serve', path], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
             try:
-                wait_port(base + count - 1, timeout=120)
+                wait_port(port, timeout=120)
                 for i in range(count):
-                    timed_get(base + i, 'x')
+                    timed_get(port, 'router', path='/s%d' % i)
                 time.sleep(1)
                 rss[count] = rss_mb(p.pid)
+                if count in (args.routed, n):
+                    routed_round_robin(port, p.pid, count, 'router', args.seconds, 'workerd_', results)
             finally:
                 p.terminate()
                 p.wait()
@@ -618,6 +690,7 @@ def main():
     ap.add_argument('--seconds', type=int, default=10)
     ap.add_argument('--deployed', type=int, default=50000, help='scripts deployed in the deployed part')
     ap.add_argument('--warm', type=int, default=5000, help='of those, how many get a first request')
+    ap.add_argument('--routed', type=int, default=100, help='tenants behind the router in the routed part')
     ap.add_argument('--release-seconds', type=int, default=60, help='how long the release part watches idle workers')
     ap.add_argument('--only', default='density,storm,noisy,hot,metering,preempted,workerd')
     ap.add_argument('--serve-flag', action='append', default=[],
@@ -633,7 +706,7 @@ def main():
     for name, part in (('noisy', noisy_neighbour), ('hot', hot_tenant), ('metering', metering_overhead),
                        ('preempted', preempted), ('deployed', deployed), ('storm', cold_storm),
                        ('curve', round_robin_curve), ('burst', load_burst), ('churn', load_churn), ('release', idle_release),
-                       ('lazy', lazy_first_use)):
+                       ('lazy', lazy_first_use), ('routed', islet_routed)):
         if name in parts:
             part(args, results)
     if 'workerd' in parts:

@@ -692,7 +692,7 @@ def main():
     ap.add_argument('--warm', type=int, default=5000, help='of those, how many get a first request')
     ap.add_argument('--routed', type=int, default=100, help='tenants behind the router in the routed part')
     ap.add_argument('--release-seconds', type=int, default=60, help='how long the release part watches idle workers')
-    ap.add_argument('--only', default='density,storm,noisy,hot,metering,preempted,workerd')
+    ap.add_argument('--only', default='density,storm,noisy,hot,metering,preempted,routed,workerd')
     ap.add_argument('--serve-flag', action='append', default=[],
                     help='passed to islet serve in the density and noisy parts, e.g. --serve-flag=--placement=off')
     args = ap.parse_args()

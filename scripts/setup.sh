@@ -8,6 +8,8 @@ cd "$(dirname "$0")/.."
 PACKAGES=(
   build-essential cmake ninja-build ccache pkg-config
   libboost-dev libssl-dev libicu-dev zlib1g-dev libbrotli-dev libsqlite3-dev
+  # the process sandbox of `islet serve` (src/server/sandbox.h)
+  libseccomp-dev
   nlohmann-json3-dev libtomlplusplus-dev libcli11-dev libfmt-dev
   libgtest-dev libgmock-dev libbenchmark-dev
   # the shared libraries libnode.so.108 links against

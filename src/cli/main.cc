@@ -20,6 +20,7 @@
 #include "engine/platform.h"
 #include "server/dev_server.h"
 #include "server/platform_server.h"
+#include "server/sandbox.h"
 #include "store/store.h"
 
 namespace islet::cli {
@@ -328,6 +329,12 @@ int main(int argc, char** argv) {
                        "seconds before an unused worker whose heap grew gives back what it no longer needs (0: never)")
       ->capture_default_str()
       ->check(CLI::NonNegativeNumber);
+  std::string sandbox = "on";
+  serveCmd->add_option("--sandbox", sandbox,
+                       "on: system calls islet never needs (starting programs, new processes, bpf, io_uring, ...) "
+                       "fail, so code that escapes V8 can do less to the machine; off: no filter")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"on", "off"}));
 
   auto* testCmd = app.add_subcommand("test", "run JS test files inside islet");
   std::vector<std::string> testFiles;
@@ -363,6 +370,16 @@ int main(int argc, char** argv) {
       log::warn("vm.max_map_count is {}: the process aborts at about {} Wasm memories; raise it "
                 "(sysctl -w vm.max_map_count=1048576) to hold more Wasm tenants",
                 maxMapCount, maxMapCount / 2);
+    }
+    if (sandbox == "on") {
+      // Before any tenant code can run; V8's threads run already, and the filter covers them too.
+      auto denied = server::enterSandbox();
+      if (!denied.isOk()) {
+        fmt::print(stderr, "islet serve: cannot enter the system-call sandbox: {} (--sandbox off runs without it)\n",
+                   denied.status().message());
+        return 1;
+      }
+      log::info("system-call sandbox on: {} system calls and socket families denied (docs/security.md)", denied.value());
     }
     if (memoryBudgetMb == 0) memoryBudgetMb = static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE) / 4 >> 20;
     return cli::serve(engine, dataDir, serveListen, serveApi, serveThreads, baseDomain, serveHttp.limits(), serveLimits,

@@ -296,6 +296,29 @@ class Platform(unittest.TestCase):
         self.assertEqual(self.serve.get(host('hot', a))[3], b'v5')
 
 
+def seccomp_mode(pid):
+    with open('/proc/%d/status' % pid) as f:
+        return [l.split()[1] for l in f if l.startswith('Seccomp:')][0]
+
+
+class Sandbox(unittest.TestCase):
+    def test_serve_runs_under_the_system_call_filter_and_off_turns_it_off(self):
+        # Every integration test runs islet serve in the sandbox (its default); this checks that the filter is
+        # there, on every thread, and still serves. What the filter denies is checked in src/server/sandbox_test.cc.
+        with Serve() as serve:
+            self.assertEqual(seccomp_mode(serve.proc.pid), '2')
+            for task in os.listdir('/proc/%d/task' % serve.proc.pid):
+                with open('/proc/%d/task/%s/status' % (serve.proc.pid, task)) as f:
+                    self.assertIn('Seccomp:\t2', f.read(), 'thread %s' % task)
+            self.assertIn('system-call sandbox on', serve.log())
+            acc = serve.create_account('boxed')
+            serve.deploy_js(acc, 'app', 'export default { fetch() { return new Response("inside") } }')
+            self.assertEqual(serve.get(host('app', acc))[3], b'inside')
+        with Serve(extra=('--sandbox', 'off')) as serve:
+            self.assertEqual(seccomp_mode(serve.proc.pid), '0')
+            self.assertNotIn('system-call sandbox on', serve.log())
+
+
 class Durability(unittest.TestCase):
     def test_acknowledged_writes_survive_kill_9_and_restart_on_same_ports(self):
         serve = Serve()

@@ -379,7 +379,8 @@ int main(int argc, char** argv) {
                    denied.status().message());
         return 1;
       }
-      log::info("system-call sandbox on: {} system calls and socket families denied (docs/security.md)", denied.value());
+      log::info("system-call sandbox on: {} system calls and socket families denied (docs/security.md)",
+                denied.value());
     }
     if (memoryBudgetMb == 0) memoryBudgetMb = static_cast<size_t>(sysconf(_SC_PHYS_PAGES)) * sysconf(_SC_PAGE_SIZE) / 4 >> 20;
     return cli::serve(engine, dataDir, serveListen, serveApi, serveThreads, baseDomain, serveHttp.limits(), serveLimits,

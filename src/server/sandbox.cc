@@ -69,7 +69,9 @@ Result<size_t> enterSandbox() {
   denied += 2;
   // Sockets: Unix, IPv4, IPv6 and netlink (the C library's resolver asks the routing table which address families
   // are configured). Every other family (packet sockets, the kernel's crypto API, ...) fails.
-  auto denyFamily = [&](scmp_arg_cmp cmp) { return seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1, cmp); };
+  auto denyFamily = [&](scmp_arg_cmp cmp) {
+    return seccomp_rule_add(ctx.get(), SCMP_ACT_ERRNO(EPERM), SCMP_SYS(socket), 1, cmp);
+  };
   for (int family = 0; family < AF_NETLINK; family++) {
     if (family == AF_UNIX || family == AF_INET || family == AF_INET6) continue;
     if (int rc = denyFamily(SCMP_A0(SCMP_CMP_EQ, static_cast<scmp_datum_t>(family))); rc != 0) {

@@ -167,7 +167,8 @@ class Isolate {
   bool hasPendingApiCaches() const { return !pendingApiCaches_.empty(); }
   // Gives back what the heap no longer needs: V8's critical memory-pressure notification (a full, memory-reducing
   // GC that also shrinks the young generation, synchronous on the owning thread), then back to no pressure.
-  // About 0.15 ms for a small worker. Not while JS runs in this isolate.
+  // 0.9–2.3 ms for a hello world that served a few hundred requests (docs/benchmarks.md). Not while JS runs in
+  // this isolate.
   void releaseMemory();
   void makeApiCaches();
   // For internal.compileApi: API file `index` ran in this isolate, compiled as `script`; its cache is to be made.
